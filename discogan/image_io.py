@@ -1,0 +1,94 @@
+"""Reading and writing image files: any mode in, RGB uint8 out, and writes that never leave half a file."""
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+class ImageError(ValueError):
+    """An image file that cannot be read; the message names the file."""
+
+
+def list_images(folder, recursive=False, warn=True):
+    """Sorted image paths in `folder`; hidden files are skipped and other files are reported, not read."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder not found: {folder}")
+    entries = folder.rglob("*") if recursive else folder.iterdir()
+    images, others = [], []
+    for path in entries:
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        (images if path.suffix.lower() in IMAGE_EXTENSIONS else others).append(path)
+    if others and warn:
+        names = ", ".join(p.name for p in sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
+        warnings.warn(f"{folder}: ignoring {len(others)} non-image file(s): {names}", stacklevel=2)
+    return sorted(images)
+
+
+def to_rgb(image):
+    """Convert a PIL image of any mode (grayscale, RGBA, palette, 16-bit, CMYK) to 8-bit RGB.
+
+    Transparent pixels become white, the background of product photos and sketches.
+    """
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
+
+
+def load_rgb(path):
+    """The image at `path` as an HxWx3 uint8 array; raises ImageError naming the file if it is unreadable."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return np.asarray(to_rgb(image))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"cannot read image {path}: {error}") from error
+
+
+def save_image(path, array):
+    """Write an HxWx3 uint8 array atomically: a crash never leaves a partial file at `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    image_format = {".jpg": "JPEG", ".jpeg": "JPEG"}.get(suffix, "PNG" if suffix == ".png" else None)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
+                stream, format=image_format, **({"quality": 95} if image_format == "JPEG" else {}))
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def to_uint8(images):
+    """Map generator output in [-1, 1] to uint8 pixels."""
+    return np.clip((np.asarray(images, dtype=np.float32) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def make_grid(rows, gap=2):
+    """Tile rows of equally sized uint8 images (a list of lists) into one picture with white gaps."""
+    height, width, _ = rows[0][0].shape
+    columns = max(len(row) for row in rows)
+    grid = np.full((len(rows) * (height + gap) - gap, columns * (width + gap) - gap, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            top, left = r * (height + gap), c * (width + gap)
+            grid[top:top + height, left:left + width] = image
+    return grid

@@ -1,0 +1,21 @@
+"""Install the discogan package: `pip install -e .` (add `[test]` for pytest)."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+REQUIREMENTS = [line.strip() for line in (HERE / "requirements.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+
+setup(
+    name="discogan",
+    version="0.1.0",
+    description="DiscoGAN unpaired image-to-image translation for fashion (sketches, bags, shoes) "
+                "in TensorFlow compat.v1 graph mode.",
+    long_description=(HERE / "README.md").read_text() if (HERE / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["discogan", "discogan.*"]),
+    python_requires=">=3.9",
+    install_requires=REQUIREMENTS,
+    extras_require={"test": ["pytest>=7"]},
+)
