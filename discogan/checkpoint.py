@@ -1,0 +1,44 @@
+"""Where a run keeps its checkpoints, and the config.json beside them that lets other commands rebuild the graph."""
+import json
+from pathlib import Path
+
+import tensorflow as tf
+
+CONFIG_FILE = "config.json"
+MODEL_NAME = "DiscoGAN.model"
+
+
+def save_config(checkpoint_dir, config):
+    """Record what the networks need to be rebuilt (image size, widths) beside the checkpoints."""
+    path = Path(checkpoint_dir) / CONFIG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    temporary.replace(path)
+
+
+def load_config(checkpoint_dir):
+    path = Path(checkpoint_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: {checkpoint_dir} is not a discogan checkpoint folder")
+    return json.loads(path.read_text())
+
+
+def latest_checkpoint(checkpoint_dir):
+    """The newest checkpoint prefix in `checkpoint_dir`, or None when there is none."""
+    if not Path(checkpoint_dir).is_dir():
+        return None
+    return tf.train.latest_checkpoint(str(checkpoint_dir))
+
+
+def resolve_checkpoint(path):
+    """(checkpoint folder, checkpoint prefix) from a folder (its latest checkpoint) or a given checkpoint prefix."""
+    path = Path(path)
+    if path.is_dir():
+        prefix = latest_checkpoint(path)
+        if prefix is None:
+            raise FileNotFoundError(f"no checkpoint in {path}: train a model first or pass its checkpoint folder")
+        return path, prefix
+    if Path(f"{path}.index").is_file():
+        return path.parent, str(path)
+    raise FileNotFoundError(f"checkpoint not found: {path}")

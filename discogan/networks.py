@@ -1,0 +1,63 @@
+"""The DiscoGAN generator (conv encoder-decoder through a 1x1 code) and discriminator, as in the book.
+
+For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf, a 4x4
+valid conv to a 1x1x100 code, then mirrored transposed convs back to 64x64x3 with tanh. Larger powers of two
+add stride-2 layers (channels capped at 8x).
+"""
+import math
+
+import tensorflow as tf
+
+from discogan.ops import batch_norm, conv2d, conv2d_transpose, lrelu
+
+v1 = tf.compat.v1
+
+CODE_SIZE = 100
+
+
+def check_image_size(image_size):
+    """The architecture halves down to 4x4: the size must be a power of two, at least 16."""
+    if image_size < 16 or image_size & (image_size - 1):
+        raise ValueError(f"--image_size must be a power of two >= 16, got {image_size}")
+
+
+def _widths(base, image_size):
+    """Channel widths of the stride-2 layers: base, 2*base, ... capped at 8*base, down to 4x4."""
+    return [base * min(2 ** i, 8) for i in range(int(math.log2(image_size)) - 2)]
+
+
+def build_generator(x, name, gf=64, training=True, reuse=False):
+    """Translate a batch of [-1, 1] images to the other domain; output has the input's shape, in [-1, 1]."""
+    image_size = int(x.shape[1])
+    check_image_size(image_size)
+    widths = _widths(gf, image_size)
+    with v1.variable_scope(name, reuse=reuse):
+        h = x
+        for i, width in enumerate(widths, start=1):
+            with v1.variable_scope(f"dwn{i}"):
+                h = conv2d(h, width, "conv", use_bias=i == 1)
+                h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
+        with v1.variable_scope(f"dwn{len(widths) + 1}"):
+            h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
+        with v1.variable_scope("up1"):
+            h = conv2d_transpose(h, widths[-1], "deconv", stride=1, padding="VALID")
+            h = tf.nn.relu(batch_norm(h, "bn", training))
+        for i, width in enumerate(reversed(widths[:-1]), start=2):
+            with v1.variable_scope(f"up{i}"):
+                h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
+        with v1.variable_scope(f"up{len(widths) + 1}"):
+            return tf.tanh(conv2d_transpose(h, 3, "deconv", use_bias=True))
+
+
+def build_discriminator(x, name, df=64, training=True, reuse=False):
+    """One real/fake logit per image, shape [N, 1, 1, 1]."""
+    image_size = int(x.shape[1])
+    check_image_size(image_size)
+    with v1.variable_scope(name, reuse=reuse):
+        h = x
+        for i, width in enumerate(_widths(df, image_size), start=1):
+            with v1.variable_scope(f"dwn{i}"):
+                h = conv2d(h, width, "conv", use_bias=i == 1)
+                h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
+        with v1.variable_scope("logit"):
+            return conv2d(h, 1, "conv", stride=1, padding="VALID", use_bias=True)

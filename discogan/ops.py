@@ -1,0 +1,84 @@
+"""Layer ops built from tf.compat.v1.get_variable and tf.nn (tf.compat.v1.layers is gone under Keras 3).
+
+Every op opens its own variable_scope, so variables read `generator_AB/dwn2/conv/weights` and so on.
+Data layout is NHWC, the layout TensorFlow's CPU (oneDNN) and GPU (cuDNN) kernels all support.
+"""
+import contextlib
+
+import tensorflow as tf
+
+v1 = tf.compat.v1
+
+WEIGHT_INIT_STDDEV = 0.02  # DCGAN / DiscoGAN initialisation
+BATCH_NORM_DECAY = 0.9  # PyTorch's momentum 0.1, as in the official DiscoGAN
+BATCH_NORM_EPSILON = 1e-5
+
+
+def _weights(shape):
+    return v1.get_variable("weights", shape, initializer=v1.random_normal_initializer(stddev=WEIGHT_INIT_STDDEV))
+
+
+def _bias(channels):
+    return v1.get_variable("biases", [channels], initializer=v1.zeros_initializer())
+
+
+def conv2d(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False):
+    """4x4 convolution; 'SAME' with stride 2 pads 1 pixel each side on even sizes, like PyTorch's padding=1."""
+    with v1.variable_scope(name):
+        y = tf.nn.conv2d(x, _weights([kernel, kernel, x.shape[-1], filters]), [1, stride, stride, 1], padding)
+        return tf.nn.bias_add(y, _bias(filters)) if use_bias else y
+
+
+def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False):
+    """Transposed convolution: stride 2 'SAME' doubles height and width; 'VALID' from 1x1 gives kernel x kernel."""
+    with v1.variable_scope(name):
+        height, width = int(x.shape[1]), int(x.shape[2])
+        if padding == "SAME":
+            out_height, out_width = height * stride, width * stride
+        else:
+            out_height, out_width = (height - 1) * stride + kernel, (width - 1) * stride + kernel
+        batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+        output_shape = tf.stack([batch, out_height, out_width, filters])
+        y = tf.nn.conv2d_transpose(x, _weights([kernel, kernel, filters, x.shape[-1]]), output_shape,
+                                   [1, stride, stride, 1], padding)
+        y = tf.ensure_shape(y, [x.shape[0], out_height, out_width, filters])
+        return tf.nn.bias_add(y, _bias(filters)) if use_bias else y
+
+
+def batch_norm(x, name, training):
+    """Fused batch norm: batch statistics and moving-average updates in training, moving averages otherwise.
+
+    In training the moving-average assignments go to the UPDATE_OPS collection; the train op must run them
+    (see `collect_update_ops`). Outside training the output of one image never depends on the rest of the batch.
+    """
+    channels = x.shape[-1]
+    with v1.variable_scope(name):
+        gamma = v1.get_variable("gamma", [channels], initializer=v1.ones_initializer())
+        beta = v1.get_variable("beta", [channels], initializer=v1.zeros_initializer())
+        moving_mean = v1.get_variable("moving_mean", [channels], initializer=v1.zeros_initializer(),
+                                      trainable=False)
+        moving_variance = v1.get_variable("moving_variance", [channels], initializer=v1.ones_initializer(),
+                                          trainable=False)
+        if not training:
+            y, _, _ = v1.nn.fused_batch_norm(x, gamma, beta, mean=moving_mean, variance=moving_variance,
+                                             epsilon=BATCH_NORM_EPSILON, is_training=False)
+            return y
+        y, mean, variance = v1.nn.fused_batch_norm(x, gamma, beta, epsilon=BATCH_NORM_EPSILON, is_training=True)
+        for moving, batch_value in ((moving_mean, mean), (moving_variance, variance)):
+            v1.add_to_collection(v1.GraphKeys.UPDATE_OPS,
+                                 v1.assign_sub(moving, (1.0 - BATCH_NORM_DECAY) * (moving - batch_value)))
+        return y
+
+
+def lrelu(x, alpha=0.2):
+    return tf.nn.leaky_relu(x, alpha)
+
+
+@contextlib.contextmanager
+def collect_update_ops():
+    """Yield a list that receives the batch-norm update ops created inside the `with` block."""
+    collection = v1.get_collection_ref(v1.GraphKeys.UPDATE_OPS)
+    start = len(collection)
+    created = []
+    yield created
+    created.extend(collection[start:])
