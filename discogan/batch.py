@@ -5,6 +5,7 @@ and user mistakes end in one clear line instead of a traceback.
 """
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ def run_jobs(worker, jobs, summary, workers=None):
         _collect(jobs, map(task, jobs), summary, progress)
     else:
         chunksize = max(1, min(64, len(jobs) // (workers * 8)))
-        with multiprocessing.Pool(workers) as pool:
+        ignore_ctrl_c = (signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool and cleans up
+        with multiprocessing.Pool(workers, initializer=signal.signal, initargs=ignore_ctrl_c) as pool:
             _collect(jobs, pool.imap(task, jobs, chunksize=chunksize), summary, progress)
     progress.close()
     summary.seconds = time.monotonic() - start
@@ -81,9 +83,12 @@ def _collect(jobs, results, summary, progress):
 
 
 def run_cli(main):
-    """fire.Fire(main), printing a UserError as one line and exiting with status 2."""
+    """fire.Fire(main), printing a UserError or Ctrl-C as one line instead of a traceback."""
     try:
         fire.Fire(main)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted; output folders left as they were", file=sys.stderr)
+        sys.exit(130)
