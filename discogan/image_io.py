@@ -1,5 +1,6 @@
 """Reading and writing image files: any mode in, RGB uint8 out, and writes that never leave half a file."""
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -49,32 +50,60 @@ def to_rgb(image):
     return image.convert("RGB")
 
 
-def load_rgb(path):
-    """The image at `path` as an HxWx3 uint8 array; raises ImageError naming the file if it is unreadable."""
+def read_image(path):
+    """(HxWx3 uint8 pixels, the file's own PIL mode); raises ImageError naming the file if it is unreadable.
+
+    The mode tells callers whether the file was already 8-bit RGB and can be copied byte for byte.
+    """
     try:
         with Image.open(path) as image:
             image.load()
-            return np.asarray(to_rgb(image))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            return np.asarray(to_rgb(image)), image.mode
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"cannot read image {path}: {error}") from error
 
 
-def save_image(path, array):
-    """Write an HxWx3 uint8 array atomically: a crash never leaves a partial file at `path`."""
+def load_rgb(path):
+    """The image at `path` as an HxWx3 uint8 array; raises ImageError naming the file if it is unreadable."""
+    return read_image(path)[0]
+
+
+def resize(array, size):
+    """`array` scaled to size x size with a Lanczos filter (sharp and alias-free when shrinking); None keeps it."""
+    if size is None:
+        return array
+    return np.asarray(Image.fromarray(array).resize((size, size), Image.LANCZOS))
+
+
+def _write_atomically(path, write):
+    """Call write(stream) on a temporary sibling of `path`, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
-    image_format = {".jpg": "JPEG", ".jpeg": "JPEG"}.get(suffix, "PNG" if suffix == ".png" else None)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
-                stream, format=image_format, **({"quality": 95} if image_format == "JPEG" else {}))
+            write(stream)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def copy_file(source, path):
+    """Copy `source` to `path` atomically: a crash never leaves a partial file at `path`."""
+    def write(stream):
+        with open(source, "rb") as original:
+            shutil.copyfileobj(original, stream)
+    _write_atomically(path, write)
+
+
+def save_image(path, array):
+    """Write an HxWx3 uint8 array atomically, in the format its extension names (PNG if unknown)."""
+    image_format = Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
+    options = {"quality": 95} if image_format == "JPEG" else {}
+    _write_atomically(path, lambda stream: Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
+        stream, format=image_format, **options))
 
 
 def to_uint8(images):

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from discogan.batch import UserError
+from discogan.make_unpaired import make_unpaired
+from tests.conftest import random_pixels, write_bad_files, write_png
+
+
+def make_domain(folder, count, seed):
+    for i in range(count):
+        write_png(folder / f"{i}_AB.png", random_pixels(8, 8, seed=seed * 1000 + i))
+    return folder
+
+
+@pytest.fixture
+def domains(tmp_path):
+    return make_domain(tmp_path / "bags", 12, seed=1), make_domain(tmp_path / "shoes", 9, seed=2)
+
+
+def names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_counts_per_folder_and_val_disjoint_from_train(tmp_path, domains):
+    out = tmp_path / "out"
+    summary = make_unpaired(*domains, out, val_size=3, workers=1)
+    assert summary.written == 21 and summary.skipped == []
+    assert [len(names(out / f)) for f in ("trainA", "valA", "trainB", "valB")] == [9, 3, 6, 3]
+    for domain, source in zip("AB", domains):
+        train, val = set(names(out / f"train{domain}")), set(names(out / f"val{domain}"))
+        assert not train & val
+        assert train | val == set(names(source))
+
+
+def test_copies_are_byte_identical(tmp_path, domains):
+    out = tmp_path / "out"
+    make_unpaired(*domains, out, val_size=2, workers=1)
+    for path in (out / "valB").iterdir():
+        assert path.read_bytes() == (domains[1] / path.name).read_bytes()
+
+
+def test_same_seed_same_split_other_seed_other_split(tmp_path, domains):
+    def val_names(seed, name):
+        make_unpaired(*domains, tmp_path / name, val_size=4, seed=seed, workers=1)
+        return names(tmp_path / name / "valA"), names(tmp_path / name / "valB")
+
+    first = val_names(0, "first")
+    assert val_names(0, "again") == first
+    assert val_names(5, "other") != first
+
+
+def test_limit_caps_training_images(tmp_path, domains):
+    out = tmp_path / "out"
+    make_unpaired(*domains, out, val_size=2, limit=4, workers=2)
+    assert [len(names(out / f)) for f in ("trainA", "valA", "trainB", "valB")] == [4, 2, 4, 2]
+
+
+def test_resize_writes_png_and_renames_clashes(tmp_path, domains):
+    Image.fromarray(random_pixels(8, 8)).save(domains[0] / "0_AB.jpg")
+    out = tmp_path / "out"
+    make_unpaired(*domains, out, val_size=0, resize=4, workers=1)
+    assert "0_AB.png" in names(out / "trainA") and "0_AB_2.png" in names(out / "trainA")
+    assert len(names(out / "trainA")) == 13
+    with Image.open(out / "trainB" / "0_AB.png") as image:
+        assert (image.format, image.size) == ("PNG", (4, 4))
+
+
+def test_bad_files_are_converted_or_skipped_and_named(tmp_path, domains):
+    unreadable, convertible = write_bad_files(domains[0])
+    (domains[0] / ".hidden.jpg").write_bytes(b"junk")
+    out = tmp_path / "out"
+    summary = make_unpaired(*domains, out, val_size=1, workers=1)
+    assert summary.skipped_names == unreadable
+    written = names(out / "trainA") + names(out / "valA")
+    assert set(convertible) <= set(written) and not set(unreadable) & set(written)
+    for name in convertible:
+        path = next(p for p in (out / "trainA", out / "valA") if (p / name).exists()) / name
+        with Image.open(path) as image:
+            assert image.mode == "RGB"
+
+
+def test_refuses_existing_output_unless_overwrite(tmp_path, domains):
+    out = tmp_path / "out"
+    write_png(out / "valB" / "mine.png", random_pixels(4, 4))
+    with pytest.raises(UserError, match=r"valB.*--overwrite"):
+        make_unpaired(*domains, out, val_size=2, workers=1)
+    assert names(out) == ["valB"] and names(out / "valB") == ["mine.png"]
+    make_unpaired(*domains, out, val_size=2, overwrite=True, workers=1)
+    assert names(out) == ["trainA", "trainB", "valA", "valB"] and "mine.png" not in names(out / "valB")
+
+
+def test_errors_name_the_problem(tmp_path, domains):
+    with pytest.raises(UserError, match="nowhere"):
+        make_unpaired(domains[0], tmp_path / "nowhere", tmp_path / "out")
+    with pytest.raises(UserError, match="validation"):
+        make_unpaired(*domains, tmp_path / "out", val_size=9)
