@@ -1,0 +1,126 @@
+"""Metrics on constructed inputs whose answers are known in advance."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from discogan import metrics
+
+RNG = np.random.default_rng(0)
+
+
+def noise(count, size=64, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
+
+
+def gradients(count, size=64, seed=0):
+    """Smooth linear ramps of random direction and colour: no texture at all, unlike noise."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size]
+    angle = rng.uniform(0, 2 * np.pi, (count, 1, 1, 1))
+    ramp = np.cos(angle) * rows[None, :, :, None] + np.sin(angle) * cols[None, :, :, None]
+    ramp = (ramp - ramp.min(axis=(1, 2), keepdims=True)) / np.ptp(ramp, axis=(1, 2), keepdims=True)
+    return ramp * rng.uniform(0.2, 1.0, (count, 1, 1, 3))
+
+
+def square_sketch(top, left, side=30, size=64):
+    """A white page with the black outline of a square, like an edges2handbags sketch."""
+    page = np.full((1, size, size, 3), 255, np.uint8)
+    page[0, top:top + side, [left, left + side - 1]] = 0
+    page[0, [top, top + side - 1], left:left + side] = 0
+    return page
+
+
+def test_identical_images_score_perfectly():
+    images = noise(4)
+    assert metrics.cycle_mse(images, images) == 0.0
+    assert metrics.l1(images, images) == 0.0
+    assert metrics.psnr(images, images) == metrics.PSNR_CAP_DB
+    assert metrics.ssim(images, images) == pytest.approx(1.0, abs=1e-6)
+    sketch = square_sketch(10, 10)
+    assert metrics.edge_f1(sketch, sketch) == 1.0
+
+
+def test_constant_offset_has_known_errors():
+    low, high = np.full((2, 16, 16, 3), 0.25), np.full((2, 16, 16, 3), 0.35)
+    assert metrics.cycle_mse(high, low) == pytest.approx(0.01, rel=1e-5)
+    assert metrics.l1(high, low) == pytest.approx(0.1, rel=1e-5)
+    assert metrics.psnr(high, low) == pytest.approx(20.0, abs=1e-4)
+    darker = np.full((2, 16, 16, 3), 100, np.uint8)
+    assert metrics.psnr(darker + 10, darker) == pytest.approx(20 * math.log10(25.5), abs=1e-4)
+
+
+def test_ssim_of_flat_images_is_the_luminance_term():
+    a, b = 0.2, 0.6
+    c1 = 0.01 ** 2
+    expected = (2 * a * b + c1) / (a * a + b * b + c1)
+    assert metrics.ssim(np.full((1, 16, 16, 3), b), np.full((1, 16, 16, 3), a)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_ssim_matches_tensorflow():
+    tf = pytest.importorskip("tensorflow")
+    x = RNG.random((6, 64, 64, 3), dtype=np.float32)
+    y = np.clip(x + 0.2 * RNG.standard_normal(x.shape), 0, 1).astype(np.float32)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:  # works whether or not eager is on
+        reference = session.run(tf.image.ssim(x, y, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03))
+    assert metrics.ssim(y, x) == pytest.approx(float(np.mean(reference)), abs=1e-3)
+
+
+def test_edges_within_tolerance_count_as_found():
+    assert metrics.edge_f1(square_sketch(11, 11), square_sketch(10, 10), tolerance=2) == 1.0
+    assert metrics.edge_f1(square_sketch(15, 15), square_sketch(10, 10), tolerance=2) < 0.1
+
+
+def test_empty_edge_maps():
+    blank, sketch = np.full((1, 64, 64, 3), 255, np.uint8), square_sketch(10, 10)
+    assert metrics.edge_f1(blank, blank) == 1.0
+    assert metrics.edge_f1(blank, sketch) == 0.0
+    assert metrics.edge_f1(sketch, blank) == 0.0
+    scores = metrics.edge_scores(np.concatenate([blank, sketch]), np.concatenate([sketch, blank]))
+    np.testing.assert_array_equal(scores["precision"], [1.0, 0.0])
+    np.testing.assert_array_equal(scores["recall"], [0.0, 1.0])
+
+
+def test_swd_separates_distributions():
+    same = metrics.sliced_wasserstein(noise(24, seed=1), noise(24, seed=2))
+    different = metrics.sliced_wasserstein(noise(24, seed=1), gradients(24, seed=3))
+    assert sorted(same["levels"]) == [16, 32, 64]
+    assert different["mean"] > 10 * same["mean"]
+    assert all(different["levels"][r] > 3 * same["levels"][r] for r in same["levels"])
+
+
+def test_swd_is_reproducible_and_takes_unequal_sets():
+    real, fake = gradients(20, seed=4), noise(12, seed=5)
+    first, again, other_seed = (metrics.sliced_wasserstein(real, fake, patches_per_image=32, seed=seed)
+                                for seed in (7, 7, 8))
+    assert first == again
+    assert first != other_seed
+
+
+def test_mean_image_baseline():
+    targets = np.stack([np.zeros((8, 8, 3)), np.ones((8, 8, 3))])
+    baseline = metrics.mean_image_baseline(targets, 5)
+    assert baseline.shape == (5, 8, 8, 3)
+    np.testing.assert_allclose(baseline, 0.5)
+
+
+def test_float_images_outside_unit_range_are_rejected():
+    with pytest.raises(ValueError, match=r"\(x \+ 1\) / 2"):
+        metrics.l1(np.full((1, 8, 8, 3), -0.5), np.zeros((1, 8, 8, 3)))
+
+
+def test_translation_metrics_are_json_ready():
+    sketches = np.concatenate([square_sketch(10 + i, 10) for i in range(4)])
+    bags = noise(4)
+    paired = metrics.translation_metrics(
+        {"input": bags, "translated": sketches, "reconstructed": bags, "target": sketches},
+        paired=True, sketch_output=True)
+    assert set(paired) == {"cycle_mse", "l1", "psnr", "ssim", "edge_f1", "swd"}
+    assert all(type(value) is float for value in paired.values())
+    assert paired["edge_f1"] == 1.0 and paired["cycle_mse"] == 0.0
+    unpaired = metrics.translation_metrics(
+        {"input": sketches, "translated": bags, "reconstructed": sketches, "target": noise(6, seed=9)},
+        paired=False)
+    assert [key for key, value in unpaired.items() if value is None] == ["l1", "psnr", "ssim", "edge_f1"]
+    json.dumps(unpaired)
