@@ -26,11 +26,18 @@ def domain_files(folder, batch_size):
     return [str(path) for path in files]
 
 
+def resize_images(images, size):
+    """uint8 image(s) to size x size uint8; the one resize of training, translation and export, so they agree.
+
+    At the same size it is the identity.
+    """
+    images = tf.image.resize(images, [size, size], method="bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(images), 0, 255), tf.uint8)
+
+
 def decode_resized(path, size):
     """Read any supported image file as RGB and resize it to size x size, as uint8."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image = tf.image.resize(image, [size, size], method="bilinear", antialias=True)
-    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+    return resize_images(tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False), size)
 
 
 def to_model_range(images):
