@@ -31,8 +31,11 @@ def resize_images(images, size):
 
     At the same size it is the identity.
     """
-    images = tf.image.resize(images, [size, size], method="bilinear", antialias=True)
-    return tf.cast(tf.clip_by_value(tf.round(images), 0, 255), tf.uint8)
+    return _to_uint8(tf.image.resize(images, [size, size], method="bilinear", antialias=True))
+
+
+def _to_uint8(values):
+    return tf.cast(tf.clip_by_value(tf.round(values), 0, 255), tf.uint8)
 
 
 def decode_resized(path, size):
@@ -43,6 +46,11 @@ def decode_resized(path, size):
 def to_model_range(images):
     """uint8 pixels to the generator's [-1, 1] range."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def from_model_range(images):
+    """Generator output in [-1, 1] to uint8 pixels, inside the graph (image_io.to_uint8 is the numpy twin)."""
+    return _to_uint8((images + 1.0) * 127.5)
 
 
 def augment(image, fine_size, seed=None):
