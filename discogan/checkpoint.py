@@ -42,3 +42,23 @@ def resolve_checkpoint(path):
     if Path(f"{path}.index").is_file():
         return path.parent, str(path)
     raise FileNotFoundError(f"checkpoint not found: {path}")
+
+
+def variable_shapes(prefix):
+    """{variable name: shape} of the checkpoint at `prefix`, read from its index without loading values."""
+    return {name: list(shape) for name, shape in tf.train.list_variables(prefix)}
+
+
+def variable_mismatches(saved, variables):
+    """How checkpoint shapes `saved` differ from the graph `variables` they should restore, one line each.
+
+    A Saver would fail with a long shape error; this says which variables are missing or shaped otherwise.
+    """
+    lines = []
+    for variable in variables:
+        name, shape = variable.op.name, variable.shape.as_list()
+        if name not in saved:
+            lines.append(f"{name} is missing from the checkpoint")
+        elif saved[name] != shape:
+            lines.append(f"{name} is {saved[name]} in the checkpoint, {shape} for config.json")
+    return lines

@@ -26,16 +26,31 @@ def domain_files(folder, batch_size):
     return [str(path) for path in files]
 
 
+def resize_images(images, size):
+    """uint8 image(s) to size x size uint8; the one resize of training, translation and export, so they agree.
+
+    At the same size it is the identity.
+    """
+    return _to_uint8(tf.image.resize(images, [size, size], method="bilinear", antialias=True))
+
+
+def _to_uint8(values):
+    return tf.cast(tf.clip_by_value(tf.round(values), 0, 255), tf.uint8)
+
+
 def decode_resized(path, size):
     """Read any supported image file as RGB and resize it to size x size, as uint8."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image = tf.image.resize(image, [size, size], method="bilinear", antialias=True)
-    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+    return resize_images(tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False), size)
 
 
 def to_model_range(images):
     """uint8 pixels to the generator's [-1, 1] range."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def from_model_range(images):
+    """Generator output in [-1, 1] to uint8 pixels, inside the graph (image_io.to_uint8 is the numpy twin)."""
+    return _to_uint8((images + 1.0) * 127.5)
 
 
 def augment(image, fine_size, seed=None):

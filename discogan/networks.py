@@ -5,6 +5,7 @@ valid conv to a 1x1x100 code, then mirrored transposed convs back to 64x64x3 wit
 add stride-2 layers (channels capped at 8x).
 """
 import math
+import re
 
 import tensorflow as tf
 
@@ -47,6 +48,18 @@ def build_generator(x, name, gf=64, training=True, reuse=False):
                 h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
         with v1.variable_scope(f"up{len(widths) + 1}"):
             return tf.tanh(conv2d_transpose(h, 3, "deconv", use_bias=True))
+
+
+def generator_architecture(shapes, name):
+    """(image_size, gf) of generator `name` in a {variable name: shape} map such as a checkpoint's; None if absent.
+
+    Inverse of the layer layout above: one `dwnN` per stride-2 layer plus the code layer, `dwn1` gf wide.
+    """
+    first = shapes.get(f"{name}/dwn1/conv/weights")
+    if first is None:
+        return None
+    down = sum(1 for key in shapes if re.fullmatch(rf"{re.escape(name)}/dwn\d+/conv/weights", key))
+    return 2 ** (down + 1), int(first[-1])
 
 
 def build_discriminator(x, name, df=64, training=True, reuse=False):

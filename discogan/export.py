@@ -1,0 +1,70 @@
+"""Export a trained model as a TensorFlow SavedModel for TF Serving and plain TF2.
+
+    python -m discogan.export --checkpoint_dir checkpoint/edges2handbags --export_dir export/edges2handbags
+
+Signatures `a2b` and `b2a` take uint8 images [N, H, W, 3] of any size under the input key `images` and return
+uint8 [N, size, size, 3] translations under `images`. TF Serving serves EXPORT_DIR/<version>/, so the model goes
+to EXPORT_DIR/1 (--version for another).
+"""
+import os
+import shutil
+from pathlib import Path
+
+import fire
+import tensorflow as tf
+
+from discogan import checkpoint
+from discogan.model import session_config
+from discogan.translate import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
+
+v1 = tf.compat.v1
+
+
+def export(checkpoint_dir, export_dir, version=1, overwrite=False):
+    """Write the SavedModel to EXPORT_DIR/VERSION and return that folder.
+
+    Args:
+      checkpoint_dir: a checkpoint folder (its latest checkpoint) or a checkpoint prefix.
+      export_dir: the model's base folder, as TF Serving's --model_base_path.
+      version: the version sub-folder, a whole number (TF Serving serves the highest).
+      overwrite: replace an existing export of this version instead of refusing.
+    """
+    if int(version) != version or version < 0:
+        raise ValueError(f"--version must be a whole number >= 0, got {version!r}")
+    target = Path(export_dir) / str(int(version))
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists: pass --overwrite to replace it, or another --version")
+    folder, prefix = checkpoint.resolve_checkpoint(checkpoint_dir)
+    config = checkpoint.load_config(folder)
+    graph = tf.Graph()
+    with graph.as_default():
+        signatures = {}
+        for direction, name in SIGNATURES.items():
+            images = v1.placeholder(tf.uint8, [None, None, None, 3], f"{name}_{IMAGES_KEY}")
+            translated = build_translation(images, direction, config["image_size"], config["gf"])
+            signatures[name] = v1.saved_model.predict_signature_def({IMAGES_KEY: images}, {IMAGES_KEY: translated})
+        # Build beside the target and swap it in, so a failed export never leaves half a model to be served.
+        staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        try:
+            with v1.Session(graph=graph, config=session_config()) as session:
+                restore_generators(session, folder, prefix, config)
+                builder = v1.saved_model.Builder(str(staging))
+                builder.add_meta_graph_and_variables(session, [v1.saved_model.tag_constants.SERVING],
+                                                     signature_def_map=signatures, strip_default_attrs=True)
+                builder.save()
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old)
+    else:
+        staging.rename(target)
+    print(f"exported {prefix} to {target} (signatures {', '.join(SIGNATURES.values())})")
+    return target
+
+
+if __name__ == "__main__":
+    fire.Fire(export, serialize=lambda _: None)
