@@ -199,7 +199,7 @@ class DiscoGAN:
         self.sample_aba = self.build_generator(self.sample_ab, "generator_BA", training=False, reuse=True)
         self.sample_ba = self.build_generator(self.sample_b, "generator_BA", training=False, reuse=True)
         self.sample_bab = self.build_generator(self.sample_ba, "generator_AB", training=False, reuse=True)
-        self.saver = v1.train.Saver(max_to_keep=5)
+        self.saver = v1.train.Saver(max_to_keep=5, save_relative_paths=True)  # the folder can be moved
 
     def train_network(self):
         """Train from the latest checkpoint (or from scratch) to `epochs`, saving on Ctrl-C or SIGTERM."""

@@ -128,3 +128,4 @@ def test_command_line_keeps_the_books_flags(tmp_path, pairs):
     refused = subprocess.run(command, capture_output=True, text=True)
     assert refused.returncode == 2
     assert "valA" in refused.stderr and "--overwrite" in refused.stderr and "Traceback" not in refused.stderr
+

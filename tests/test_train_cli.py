@@ -38,6 +38,8 @@ def test_run_writes_samples_checkpoints_and_every_book_tag(tiny_run):
     assert picture[:64, :64].std() > 0 and picture[:64, 66:130].std() > 0  # real A and A->B are drawn
     assert tf.train.latest_checkpoint(str(tiny_run.checkpoint_dir)).endswith(f"DiscoGAN.model-{steps}")
     assert (tiny_run.checkpoint_dir / "config.json").is_file()
+    state = (tiny_run.checkpoint_dir / "checkpoint").read_text()
+    assert f'model_checkpoint_path: "DiscoGAN.model-{steps}"' in state  # relative: the folder can be moved
     values = scalars(tiny_run.log_dir)
     for tag in (*SUMMARY_TAGS, "learning_rate"):
         assert len(values[tag]) == steps, tag

@@ -1,0 +1,32 @@
+"""Image file helpers: atomic writes with ordinary permissions, mode conversion, grids."""
+import os
+
+import numpy as np
+from PIL import Image
+
+from discogan.image_io import load_rgb, make_grid, save_image, to_uint8
+
+
+def test_written_files_get_ordinary_permissions_and_no_temporary_is_left(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        save_image(tmp_path / "out.png", np.zeros((2, 2, 3), np.uint8))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out.png").stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[0, 0] = (10, 20, 30, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    pixels = load_rgb(tmp_path / "a.png")
+    assert tuple(pixels[0, 0]) == (10, 20, 30) and tuple(pixels[1, 1]) == (255, 255, 255)
+
+
+def test_grid_and_range_conversion():
+    tiles = [[np.full((2, 2, 3), 7, np.uint8)] * 3, [np.zeros((2, 2, 3), np.uint8)]]
+    grid = make_grid(tiles, gap=1)
+    assert grid.shape == (5, 8, 3) and grid[0, 2].tolist() == [255] * 3 and grid[3, 0].tolist() == [0] * 3
+    assert to_uint8(np.array([-1.0, 0.0, 1.0])).tolist() == [0, 128, 255]
