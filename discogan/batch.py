@@ -1,7 +1,6 @@
 """One job per image file on every core, with progress and a closing summary.
 
 Dataset tools share this so a bad file is skipped and named instead of killing a long run half way,
-and user mistakes end in one clear line instead of a traceback.
 """
 import multiprocessing
 import os
@@ -11,14 +10,8 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 
-import fire
-
 from discogan.image_io import ImageError
 from discogan.progress import Progress
-
-
-class UserError(Exception):
-    """A mistake in the command (missing folder, output in the way); the CLI prints it without a traceback."""
 
 
 @dataclass
@@ -81,14 +74,3 @@ def _collect(jobs, results, summary, progress):
             summary.skipped.append((str(job.source), reason))
         progress.update()
 
-
-def run_cli(main):
-    """fire.Fire(main), printing a UserError or Ctrl-C as one line instead of a traceback."""
-    try:
-        fire.Fire(main)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("interrupted; output folders left as they were", file=sys.stderr)
-        sys.exit(130)

@@ -10,10 +10,10 @@ import os
 import shutil
 from pathlib import Path
 
-import fire
 import tensorflow as tf
 
 from discogan import checkpoint
+from discogan.cli import run
 from discogan.model import session_config
 from discogan.translate import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 
@@ -67,4 +67,4 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
 
 
 if __name__ == "__main__":
-    fire.Fire(export, serialize=lambda _: None)
+    run(export)

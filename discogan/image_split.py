@@ -6,7 +6,8 @@ train/*.jpg to trainA and the right halves to trainB, keeping each file name (th
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from discogan.batch import Summary, UserError, run_cli, run_jobs
+from discogan.batch import Summary, run_jobs
+from discogan.cli import UserError, run
 from discogan.image_io import list_images, load_rgb, resize, save_image
 from discogan.output_folders import staged_outputs
 
@@ -76,4 +77,4 @@ def main(path, _dir_="train", resize=None, a_side="left", overwrite=False, worke
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run(main, interrupted="interrupted; output folders left as they were")

@@ -8,7 +8,8 @@ import random
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from discogan.batch import Summary, UserError, run_cli, run_jobs
+from discogan.batch import Summary, run_jobs
+from discogan.cli import UserError, run
 from discogan.image_io import copy_file, list_images, read_image, resize, save_image
 from discogan.image_split import output_name
 from discogan.output_folders import staged_outputs
@@ -96,4 +97,4 @@ def main(domain_a, domain_b, output, val_size=100, seed=0, limit=None, resize=No
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run(main, interrupted="interrupted; output folders left as they were")

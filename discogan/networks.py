@@ -74,3 +74,12 @@ def build_discriminator(x, name, df=64, training=True, reuse=False):
                 h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
         with v1.variable_scope("logit"):
             return conv2d(h, 1, "conv", stride=1, padding="VALID", use_bias=True)
+
+
+def build_cycle(x_a, x_b, gf=64, training=True, reuse=False):
+    """Both translations and both round trips: (A->B, A->B->A, B->A, B->A->B), the DiscoGAN objective's images."""
+    x_ab = build_generator(x_a, "generator_AB", gf, training, reuse)
+    x_aba = build_generator(x_ab, "generator_BA", gf, training, reuse)
+    x_ba = build_generator(x_b, "generator_BA", gf, training, reuse=True)
+    x_bab = build_generator(x_ba, "generator_AB", gf, training, reuse=True)
+    return x_ab, x_aba, x_ba, x_bab

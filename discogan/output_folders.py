@@ -9,7 +9,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from discogan.batch import UserError
+from discogan.cli import UserError
 
 
 def check_free(folders, overwrite):

@@ -5,9 +5,9 @@ small model on it in a few minutes on a laptop CPU. Every DiscoGAN keyword argum
 """
 import inspect
 
-import fire
 import tensorflow as tf
 
+from discogan.cli import run
 from discogan.demo_data import make_demo_dataset
 from discogan.model import DiscoGAN
 
@@ -42,4 +42,4 @@ process_main.__doc__ += "\n\n" + inspect.getdoc(DiscoGAN).split("\n\n", 1)[1].re
     "Args:\n", "Args:\n  demo: train on the built-in synthetic sketch <-> handbag dataset with small, fast settings.\n", 1)
 
 if __name__ == "__main__":
-    fire.Fire({"process_main": process_main})
+    run({"process_main": process_main})

@@ -11,12 +11,12 @@ import os
 from collections import Counter
 from pathlib import Path
 
-import fire
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
 from discogan import checkpoint, data, networks
+from discogan.cli import run
 from discogan.image_io import ImageError, list_images, load_rgb, make_grid, save_image
 from discogan.model import session_config
 from discogan.progress import Progress
@@ -261,4 +261,4 @@ def translate_images(input, output, checkpoint_dir=None, saved_model=None, direc
 
 
 if __name__ == "__main__":
-    fire.Fire(translate_images, serialize=lambda _: None)
+    run(translate_images)

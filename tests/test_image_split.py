@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 import discogan.image_split as image_split
-from discogan.batch import UserError
+from discogan.cli import UserError
 from discogan.image_split import split_folder
 from tests.conftest import random_pixels, write_bad_files, write_png
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from discogan.batch import UserError
+from discogan.cli import UserError
 from discogan.make_unpaired import make_unpaired
 from tests.conftest import random_pixels, write_bad_files, write_png
 
