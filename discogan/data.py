@@ -46,7 +46,8 @@ def domain_files(folder, batch_size):
         problems = list(pool.map(header_problem, files))
     skipped = [(path.name, problem) for path, problem in zip(files, problems) if problem]
     if skipped:
-        names = "; ".join(f"{name} ({problem})" for name, problem in skipped[:5]) + ("; ..." if len(skipped) > 5 else "")
+        names = "; ".join(f"{name} ({problem})" for name, problem in skipped[:5])
+        names += "; ..." if len(skipped) > 5 else ""
         warnings.warn(f"{folder}: skipping {len(skipped)} unreadable image(s): {names}", stacklevel=2)
     files = [str(path) for path, problem in zip(files, problems) if not problem]
     if len(files) < batch_size:
