@@ -3,27 +3,73 @@
 Per epoch each domain is reshuffled on its own (the data is unpaired) and `batch_ids * batch_size` images are
 drawn, as the book's loop does. Decoded images are cached in memory when they fit.
 """
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from discogan.image_io import list_images, load_rgb
 
 CACHE_LIMIT_BYTES = 2 * 1024 ** 3
+# What tf.io.decode_image reads (PIL names camera JPEGs MPO). Palette and 1-bit BMP are left out: TensorFlow
+# decodes the first as palette indices (wrong colours) and refuses the second.
+TF_FORMATS = {"JPEG", "MPO", "PNG", "BMP", "WEBP", "GIF"}
+
+
+def header_problem(path):
+    """Why TensorFlow could not decode `path`, judged from its header alone (cheap), or None if it can."""
+    try:
+        with Image.open(path) as image:
+            if image.format not in TF_FORMATS:
+                return f"{image.format} format is not supported"
+            if image.format == "BMP" and image.mode in ("P", "1"):
+                return "palette or 1-bit BMP is not supported: convert it to PNG"
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as error:
+        return str(error)
+    return None
 
 
 def domain_files(folder, batch_size):
-    """The image files of one domain folder; a clear error if it is missing or holds less than one batch."""
+    """The decodable image files of one domain folder, with a warning naming any skipped file.
+
+    Headers are checked up front so a file that is not an image stops nothing mid-run; a clear error if the
+    folder is missing or holds less than one batch.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"domain folder not found: {folder} (run discogan.image_split first?)")
     files = list_images(folder)
+    with ThreadPoolExecutor(8) as pool:  # threads overlap the file opens on a cold disk
+        problems = list(pool.map(header_problem, files))
+    skipped = [(path.name, problem) for path, problem in zip(files, problems) if problem]
+    if skipped:
+        names = "; ".join(f"{name} ({problem})" for name, problem in skipped[:5])
+        names += "; ..." if len(skipped) > 5 else ""
+        warnings.warn(f"{folder}: skipping {len(skipped)} unreadable image(s): {names}", stacklevel=2)
+    files = [str(path) for path, problem in zip(files, problems) if not problem]
     if len(files) < batch_size:
-        raise ValueError(f"{folder} holds {len(files)} image(s), fewer than one batch of {batch_size}: "
-                         f"add images or lower --batch_size")
-    return [str(path) for path in files]
+        unreadable = f" (and {len(skipped)} unreadable)" if skipped else ""
+        raise ValueError(f"{folder} holds {len(files)} readable image(s){unreadable}, fewer than one batch of "
+                         f"{batch_size}: add images or lower --batch_size")
+    return files
+
+
+def decode_rgb(contents):
+    """Encoded image bytes as HxWx3 float pixels in [0, 255], converted as image_io.to_rgb does.
+
+    Grey is repeated into three channels and transparency is laid on white; 16-bit PNG comes in scaled to 8 bits.
+    """
+    image = tf.io.decode_image(contents, channels=0, expand_animations=False)  # 1 to 4 channels
+    channels = tf.shape(image)[-1]
+    color_channels = tf.where(channels >= 3, 3, 1)
+    color = tf.tile(tf.cast(image[..., :color_channels], tf.float32), [1, 1, 3 // color_channels])
+    alpha = tf.where(tf.equal(channels % 2, 0), tf.cast(image[..., -1:], tf.float32) / 255.0, 1.0)
+    image = color * alpha + 255.0 * (1.0 - alpha)
+    image.set_shape([None, None, 3])
+    return image
 
 
 def resize_images(images, size):
@@ -40,7 +86,7 @@ def _to_uint8(values):
 
 def decode_resized(path, size):
     """Read any supported image file as RGB and resize it to size x size, as uint8."""
-    return resize_images(tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False), size)
+    return resize_images(decode_rgb(tf.io.read_file(path)), size)
 
 
 def to_model_range(images):
@@ -53,26 +99,39 @@ def from_model_range(images):
     return _to_uint8((images + 1.0) * 127.5)
 
 
-def augment(image, fine_size, seed=None):
-    """The book's load_train_data: random crop from load_size to fine_size, then random horizontal flip."""
-    image = tf.image.random_crop(image, [fine_size, fine_size, 3], seed=seed)
-    return tf.image.random_flip_left_right(image, seed=seed)
+def augment(image, fine_size, seed):
+    """The book's load_train_data: random crop from load_size to fine_size, then random horizontal flip.
+
+    `seed` is a stateless [2] seed of this image alone, so results do not depend on parallel map order.
+    """
+    crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    image = tf.image.stateless_random_crop(image, [fine_size, fine_size, 3], seed=crop_seed)
+    return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
 
 
 def domain_dataset(files, batch_size, images_per_epoch, load_size, fine_size, seed=None):
-    """An endless stream of [batch, fine, fine, 3] float batches, reshuffled and redrawn every epoch."""
-    dataset = tf.data.Dataset.from_tensor_slices(files)
-    cache = len(files) * load_size * load_size * 3 <= CACHE_LIMIT_BYTES
-    if cache:
-        dataset = dataset.map(lambda path: decode_resized(path, load_size), num_parallel_calls=tf.data.AUTOTUNE)
-        dataset = dataset.cache().shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    """An endless stream of [batch, fine, fine, 3] float batches, reshuffled and redrawn every epoch.
+
+    The cache holds uint8 images at load_size; the shuffle after it holds references to the same buffers.
+    A file that fails to decode (truncated, corrupt) is dropped with a logged warning instead of ending the run.
+    Shuffling and augmentation get independent seeds derived from `seed`.
+    """
+    shuffle_seed = augment_seed = None
+    if seed is not None:
+        shuffle_seed, augment_seed = (int(part) for part in np.random.SeedSequence(seed).generate_state(2))
+    paths = tf.data.Dataset.from_tensor_slices(files)
+    decode = lambda path: decode_resized(path, load_size)  # noqa: E731
+    if len(files) * load_size * load_size * 3 <= CACHE_LIMIT_BYTES:
+        images = paths.map(decode, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
+        images = images.cache().shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
     else:
-        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.map(lambda path: decode_resized(path, load_size), num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.take(images_per_epoch).repeat()
-    dataset = dataset.map(lambda image: to_model_range(augment(image, fine_size, seed)),
-                          num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(batch_size, drop_remainder=True)
+        images = paths.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
+        images = images.map(decode, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
+    images = images.take(images_per_epoch).repeat()
+    seeds = tf.data.Dataset.random(augment_seed).batch(2)
+    return tf.data.Dataset.zip((images, seeds)).map(
+        lambda image, image_seed: to_model_range(augment(image, fine_size, image_seed)),
+        num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True)
 
 
 def train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size, seed=None):

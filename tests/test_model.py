@@ -92,5 +92,5 @@ def test_bad_flags_get_a_message_naming_the_flag(tiny_dataset, flag, value):
 def test_missing_or_small_domains_are_named(tiny_dataset, tmp_path):
     with pytest.raises(FileNotFoundError, match="trainA"):
         DiscoGAN(str(tmp_path))
-    with pytest.raises(ValueError, match=r"trainA holds 8 image\(s\), fewer than one batch of 64"):
+    with pytest.raises(ValueError, match=r"trainA holds 8 readable image\(s\), fewer than one batch of 64"):
         DiscoGAN(str(tiny_dataset), batch_size=64)
