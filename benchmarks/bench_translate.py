@@ -16,7 +16,7 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from discogan.model import session_config  # noqa: E402
+from discogan.session import session_config  # noqa: E402
 from discogan.translate import IMAGES_KEY, Translator, build_translation  # noqa: E402
 
 v1 = tf.compat.v1

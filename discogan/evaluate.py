@@ -15,7 +15,7 @@ import tensorflow as tf
 from discogan import checkpoint, data, metrics, networks
 from discogan.cli import run
 from discogan.image_io import list_images, to_uint8
-from discogan.model import session_config
+from discogan.session import session_config
 from discogan.translate import restore_generators
 
 v1 = tf.compat.v1

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from discogan import checkpoint
 from discogan.cli import run
-from discogan.model import session_config
+from discogan.session import session_config
 from discogan.translate import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 
 v1 = tf.compat.v1

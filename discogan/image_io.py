@@ -1,4 +1,5 @@
 """Reading and writing image files: any mode in, RGB uint8 out, and writes that never leave half a file."""
+import io
 import os
 import shutil
 import tempfile
@@ -114,6 +115,13 @@ def save_image(path, array):
     options = {"quality": 95} if image_format == "JPEG" else {}
     _write_atomically(path, lambda stream: Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
         stream, format=image_format, **options))
+
+
+def encode_png(array):
+    """PNG file bytes of an HxWx3 uint8 array (for TensorBoard image summaries)."""
+    stream = io.BytesIO()
+    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(stream, format="PNG")
+    return stream.getvalue()
 
 
 def to_uint8(images):

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from discogan import checkpoint, data, networks
-from discogan.image_io import make_grid, save_image, to_uint8
+from discogan import checkpoint, data, evaluate, networks
+from discogan.image_io import encode_png, make_grid, save_image, to_uint8
 from discogan.image_pool import ImagePool
 from discogan.losses import discriminator_losses, generator_losses
 from discogan.ops import collect_update_ops
+from discogan.session import session_config
 
 v1 = tf.compat.v1
 
@@ -31,13 +32,6 @@ def linear_decay_learning_rate(epoch, l_r, epochs, epoch_step):
     epoch = tf.cast(epoch, tf.float32)
     decayed = l_r * (epochs - epoch) / max(epochs - epoch_step, 1)
     return tf.where(epoch < epoch_step, tf.constant(l_r, tf.float32), tf.maximum(decayed, 0.0))
-
-
-def session_config():
-    """Session options: claim GPU memory as needed instead of all of it up front."""
-    config = v1.ConfigProto(allow_soft_placement=True)
-    config.gpu_options.allow_growth = True
-    return config
 
 
 def archive_folder(folder):
@@ -100,12 +94,14 @@ class DiscoGAN:
       pool_size: image pool size (0 disables the pool).
       fresh: start afresh, moving an earlier run's checkpoints, logs and samples aside instead of resuming.
       run_name: sub-folder name for this run (default: the dataset folder's name).
+      eval_freq: every eval_freq iterations evaluate on valA/valB and log eval/ scalars and images/ (0: off).
+      eval_count: images per domain of the fixed evaluation subset (the first ones by name).
     """
 
     def __init__(self, dataset_dir, epochs=200, lambda_l2=1.0, image_size=64, batch_size=64, gf=64, df=64,
                  l_r=2e-4, beta1=0.5, beta2=0.99, train_size=10000, epoch_step=10, load_size=64, fine_size=64,
                  checkpoint_dir="checkpoint", sample_dir="sample", print_freq=5, save_freq=10, log_dir="logs",
-                 seed=None, pool_size=50, fresh=False, run_name=None):
+                 seed=None, pool_size=50, fresh=False, run_name=None, eval_freq=0, eval_count=64):
         networks.check_image_size(image_size)
         for flag, value in (("epochs", epochs), ("batch_size", batch_size), ("gf", gf), ("df", df),
                             ("train_size", train_size), ("print_freq", print_freq), ("save_freq", save_freq)):
@@ -115,6 +111,9 @@ class DiscoGAN:
             raise ValueError(f"--fine_size ({fine_size}) must equal --image_size ({image_size})")
         if load_size < fine_size:
             raise ValueError(f"--load_size ({load_size}) must be at least --fine_size ({fine_size})")
+        for flag, value in (("eval_freq", eval_freq), ("eval_count", eval_count)):
+            if int(value) != value or value < 0:
+                raise ValueError(f"--{flag} must be a whole number >= 0, got {value!r}")
         if pool_size < 0 or l_r <= 0 or lambda_l2 < 0:
             raise ValueError("--pool_size and --lambda_l2 must be >= 0 and --l_r > 0")
         self.dataset_dir = Path(dataset_dir)
@@ -122,7 +121,10 @@ class DiscoGAN:
         self.gf, self.df, self.l_r, self.beta1, self.beta2 = gf, df, l_r, beta1, beta2
         self.train_size, self.epoch_step, self.load_size, self.fine_size = train_size, epoch_step, load_size, fine_size
         self.print_freq, self.save_freq, self.seed, self.pool_size = print_freq, save_freq, seed, pool_size
-        self.fresh = fresh
+        self.fresh, self.eval_freq = fresh, eval_freq
+        self.eval_images = (evaluate.load_split(self.dataset_dir, "val", image_size, eval_count) if eval_freq
+                            else None)
+        self.eval_history = []
         self.files_a = data.domain_files(self.dataset_dir / "trainA", batch_size)
         self.files_b = data.domain_files(self.dataset_dir / "trainB", batch_size)
         self.batch_ids = min(len(self.files_a), len(self.files_b), train_size) // batch_size
@@ -195,10 +197,8 @@ class DiscoGAN:
 
         self.sample_a = v1.placeholder(tf.float32, [None, *image_shape], "sample_A")
         self.sample_b = v1.placeholder(tf.float32, [None, *image_shape], "sample_B")
-        self.sample_ab = self.build_generator(self.sample_a, "generator_AB", training=False, reuse=True)
-        self.sample_aba = self.build_generator(self.sample_ab, "generator_BA", training=False, reuse=True)
-        self.sample_ba = self.build_generator(self.sample_b, "generator_BA", training=False, reuse=True)
-        self.sample_bab = self.build_generator(self.sample_ba, "generator_AB", training=False, reuse=True)
+        self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab = networks.build_cycle(
+            self.sample_a, self.sample_b, self.gf, training=False, reuse=True)
         self.saver = v1.train.Saver(max_to_keep=5, save_relative_paths=True)  # the folder can be moved
 
     def train_network(self):
@@ -237,6 +237,8 @@ class DiscoGAN:
                           f"{self.batch_size / (time.time() - step_start):.1f} pairs/s", flush=True)
                     if step % self.print_freq == 0:
                         self.sample_model(self.sample_dir, epoch, idx)
+                    if self.eval_freq and step % self.eval_freq == 0:
+                        self.evaluate_model(writer, step)
                     if step % self.save_freq == 0:
                         self.save_model(self.checkpoint_dir, step)
             if step % self.save_freq:
@@ -249,16 +251,38 @@ class DiscoGAN:
         return self.sess.run([self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab],
                              {self.sample_a: images_a, self.sample_b: images_b})
 
-    def sample_model(self, sample_dir, epoch, idx):
-        """Write one picture: each row is real A | A->B | A->B->A | real B | B->A | B->A->B."""
-        images_a, images_b = self.sample_images
-        x_ab, x_aba, x_ba, x_bab = (to_uint8(x) for x in self.translate_samples(images_a, images_b))
+    def cycle_picture(self, images_a, images_b, outputs=None):
+        """One picture, each row real A | A->B | A->B->A | real B | B->A | B->A->B, of the first SAMPLE_COUNT."""
+        images_a, images_b = images_a[:SAMPLE_COUNT], images_b[:SAMPLE_COUNT]
+        outputs = self.translate_samples(images_a, images_b) if outputs is None else outputs
+        x_ab, x_aba, x_ba, x_bab = (to_uint8(x[:SAMPLE_COUNT]) for x in outputs)
         real_a, real_b = to_uint8(images_a), to_uint8(images_b)
-        rows = [[real_a[i], x_ab[i], x_aba[i], real_b[i], x_ba[i], x_bab[i]]
-                for i in range(min(len(real_a), len(real_b)))]
+        return make_grid([[real_a[i], x_ab[i], x_aba[i], real_b[i], x_ba[i], x_bab[i]]
+                          for i in range(min(len(real_a), len(real_b)))])
+
+    def sample_model(self, sample_dir, epoch, idx):
+        """Write the cycle picture of the fixed sample images to sample_dir/train_EE_IIII.png."""
         path = Path(sample_dir) / f"train_{epoch:02d}_{idx:04d}.png"
-        save_image(path, make_grid(rows))
+        save_image(path, self.cycle_picture(*self.sample_images))
         return path
+
+    def evaluate_model(self, writer, step):
+        """Score the fixed validation subset (discogan.evaluate's metrics) and log eval/ scalars and a picture."""
+        images_a, images_b, paired = self.eval_images
+        outputs = evaluate.in_batches(self.translate_samples, images_a, images_b, self.batch_size)
+        scores = evaluate.score(outputs, images_a, images_b, paired)
+        values = [v1.Summary.Value(tag=f"eval/{direction}/{key}", simple_value=value)
+                  for direction, metrics in scores.items() for key, value in metrics.items() if value is not None]
+        picture = self.cycle_picture(images_a, images_b, outputs)
+        values.append(v1.Summary.Value(tag="images/val", image=v1.Summary.Image(
+            height=picture.shape[0], width=picture.shape[1], colorspace=3,
+            encoded_image_string=encode_png(picture))))
+        writer.add_summary(v1.Summary(value=values), step)
+        self.eval_history.append({"step": step, **scores})
+        print(f"eval at step {step}: " + "; ".join(
+            f"{direction} " + ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if value is not None)
+            for direction, metrics in scores.items()), flush=True)
+        return scores
 
     def save_model(self, checkpoint_dir, step):
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)

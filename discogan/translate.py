@@ -18,8 +18,8 @@ from PIL import Image
 from discogan import checkpoint, data, networks
 from discogan.cli import run
 from discogan.image_io import ImageError, list_images, load_rgb, make_grid, save_image
-from discogan.model import session_config
 from discogan.progress import Progress
+from discogan.session import session_config
 
 v1 = tf.compat.v1
 

@@ -45,7 +45,7 @@ def pairs(tmp_path):
     return images
 
 TINY_OPTIONS = {"epochs": 2, "batch_size": 2, "gf": 8, "df": 8, "print_freq": 2, "save_freq": 3, "seed": 0,
-                "epoch_step": 1}
+                "epoch_step": 1, "eval_freq": 4, "eval_count": 3}
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,20 @@ def test_run_writes_samples_checkpoints_and_every_book_tag(tiny_run):
         assert all(np.isfinite(value) for _, value in values[tag]), tag
 
 
+def test_eval_freq_logs_metrics_and_a_picture(tiny_run):
+    values = scalars(tiny_run.log_dir)
+    for direction in ("a2b", "b2a"):
+        for key in ("cycle_mse", "l1", "psnr", "ssim", "swd"):
+            assert [step for step, _ in values[f"eval/{direction}/{key}"]] == [4, 8]
+    assert [step for step, _ in values["eval/b2a/edge_f1"]] == [4, 8]  # domain A holds the sketches
+    assert "eval/a2b/edge_f1" not in values
+    events = EventAccumulator(str(tiny_run.log_dir), size_guidance={"images": 0})
+    events.Reload()
+    pictures = events.Images("images/val")
+    assert [p.step for p in pictures] == [4, 8]
+    assert (pictures[0].height, pictures[0].width) == (3 * 64 + 2 * 2, 6 * 64 + 5 * 2)
+
+
 def test_checkpoint_folder_is_a_clean_run_name(tiny_run):
     """Difference 4: the book glued the dataset path into the checkpoint folder name."""
     assert tiny_run.checkpoint_dir.name == tiny_run.dataset.name
@@ -96,7 +110,7 @@ def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
 def test_help_lists_every_flag():
     result = subprocess.run([sys.executable, "-m", "discogan.train", "process_main", "--help"], cwd=REPO,
                             capture_output=True, text=True, env={**os.environ, "PAGER": "cat", "PYTHONPATH": str(REPO)})
-    for flag in ("dataset_dir", "demo", "epochs", "lambda_l2", "image_size", "batch_size", "gf", "df", "l_r",
+    for flag in ("dataset_dir", "demo", "eval_freq", "eval_count", "run_name", "epochs", "lambda_l2", "image_size", "batch_size", "gf", "df", "l_r",
                  "beta1", "beta2", "train_size", "epoch_step", "load_size", "fine_size", "checkpoint_dir",
                  "sample_dir", "print_freq", "save_freq", "log_dir", "seed", "fresh"):
         assert f"--{flag}" in result.stdout + result.stderr, flag
