@@ -219,7 +219,7 @@ class DiscoGAN:
                   f"{self.batch_ids} iterations per epoch, step {start_step} of {total_steps}; "
                   f"checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, samples in {self.sample_dir}",
                   flush=True)
-            start_time = time.time()
+            start_time = self.train_start = time.time()
             fetches = {"train": self.train_op, "summary": self.summary_op,
                        "d_loss": self.losses["d_loss"], "g_loss": self.losses["g_loss"]}
             step = start_step
@@ -267,7 +267,8 @@ class DiscoGAN:
         return path
 
     def evaluate_model(self, writer, step):
-        """Score the fixed validation subset (discogan.evaluate's metrics) and log eval/ scalars and a picture."""
+        """Score the fixed validation subset (discogan.evaluate's metrics); log eval/ scalars and an images/ picture,
+        which also goes to sample_dir/val_STEP.png."""
         images_a, images_b, paired = self.eval_images
         outputs = evaluate.in_batches(self.translate_samples, images_a, images_b, self.batch_size)
         scores = evaluate.score(outputs, images_a, images_b, paired)
@@ -278,7 +279,8 @@ class DiscoGAN:
             height=picture.shape[0], width=picture.shape[1], colorspace=3,
             encoded_image_string=encode_png(picture))))
         writer.add_summary(v1.Summary(value=values), step)
-        self.eval_history.append({"step": step, **scores})
+        save_image(self.sample_dir / f"val_{step:06d}.png", picture)
+        self.eval_history.append({"step": step, "elapsed_s": round(time.time() - self.train_start, 1), **scores})
         print(f"eval at step {step}: " + "; ".join(
             f"{direction} " + ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if value is not None)
             for direction, metrics in scores.items()), flush=True)
