@@ -17,6 +17,7 @@ from discogan.image_io import encode_png, make_grid, save_image, to_uint8
 from discogan.image_pool import ImagePool
 from discogan.losses import discriminator_losses, generator_losses
 from discogan.ops import collect_update_ops
+from discogan.progress import format_seconds
 from discogan.session import session_config
 
 v1 = tf.compat.v1
@@ -232,9 +233,11 @@ class DiscoGAN:
                     writer.add_summary(result["summary"], step)
                     if not (math.isfinite(result["d_loss"]) and math.isfinite(result["g_loss"])):
                         raise FloatingPointError(f"loss became {result['d_loss']}/{result['g_loss']} at step {step}")
-                    print(f"Epoch: [{epoch:2d}] [{idx:4d}/{self.batch_ids:4d}] time: {time.time() - start_time:4.4f}, "
+                    elapsed = time.time() - start_time
+                    print(f"Epoch: [{epoch:2d}] [{idx:4d}/{self.batch_ids:4d}] time: {elapsed:4.4f}, "
                           f"d_loss: {result['d_loss']:.4f}, g_loss: {result['g_loss']:.4f}, "
-                          f"{self.batch_size / (time.time() - step_start):.1f} pairs/s", flush=True)
+                          f"{self.batch_size / (time.time() - step_start):.1f} pairs/s, ETA "
+                          f"{format_seconds(elapsed / (step - start_step) * (total_steps - step))}", flush=True)
                     if step % self.print_freq == 0:
                         self.sample_model(self.sample_dir, epoch, idx)
                     if self.eval_freq and step % self.eval_freq == 0:
