@@ -35,7 +35,7 @@ class CycleModel:
             v1.set_random_seed(seed)
             shape = [None, image_size, image_size, 3]
             self.x_a, self.x_b = v1.placeholder(tf.float32, shape), v1.placeholder(tf.float32, shape)
-            self.outputs = networks.build_cycle(self.x_a, self.x_b, gf, training=False)
+            self.outputs, _ = networks.build_cycle(self.x_a, self.x_b, gf, training=False)
             initialise = v1.global_variables_initializer()
         self.session = v1.Session(graph=graph, config=session_config())
         self.session.run(initialise)

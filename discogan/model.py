@@ -157,11 +157,7 @@ class DiscoGAN:
                                       self.load_size, self.fine_size, self.seed)
         self.global_step = v1.train.get_or_create_global_step()
 
-        with collect_update_ops() as generator_updates:
-            x_ab = self.build_generator(x_a, "generator_AB")
-            x_aba = self.build_generator(x_ab, "generator_BA")
-            x_ba = self.build_generator(x_b, "generator_BA", reuse=True)
-            x_bab = self.build_generator(x_ba, "generator_AB", reuse=True)
+        (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, self.gf)
         logits_fake_b = self.build_discriminator(x_ab, "discriminator_B")
         logits_fake_a = self.build_discriminator(x_ba, "discriminator_A")
         self.losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, self.lambda_l2)
@@ -198,7 +194,7 @@ class DiscoGAN:
 
         self.sample_a = v1.placeholder(tf.float32, [None, *image_shape], "sample_A")
         self.sample_b = v1.placeholder(tf.float32, [None, *image_shape], "sample_B")
-        self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab = networks.build_cycle(
+        (self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab), _ = networks.build_cycle(
             self.sample_a, self.sample_b, self.gf, training=False, reuse=True)
         self.saver = v1.train.Saver(max_to_keep=5, save_relative_paths=True)  # the folder can be moved
 

@@ -9,7 +9,7 @@ import re
 
 import tensorflow as tf
 
-from discogan.ops import batch_norm, conv2d, conv2d_transpose, lrelu
+from discogan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
 
 v1 = tf.compat.v1
 
@@ -77,9 +77,15 @@ def build_discriminator(x, name, df=64, training=True, reuse=False):
 
 
 def build_cycle(x_a, x_b, gf=64, training=True, reuse=False):
-    """Both translations and both round trips: (A->B, A->B->A, B->A, B->A->B), the DiscoGAN objective's images."""
-    x_ab = build_generator(x_a, "generator_AB", gf, training, reuse)
-    x_aba = build_generator(x_ab, "generator_BA", gf, training, reuse)
-    x_ba = build_generator(x_b, "generator_BA", gf, training, reuse=True)
+    """Both translations and both round trips, (A->B, A->B->A, B->A, B->A->B), and the batch-norm update ops.
+
+    In training, the moving averages learn from the translations of real images only: those are the inputs a
+    generator gets at inference. Averaging in the statistics of the round trips (a generator fed the other
+    generator's fakes) gives moving averages that fit neither input, and inference output far from training's.
+    """
+    with collect_update_ops() as translation_updates:
+        x_ab = build_generator(x_a, "generator_AB", gf, training, reuse)
+        x_ba = build_generator(x_b, "generator_BA", gf, training, reuse)
+    x_aba = build_generator(x_ab, "generator_BA", gf, training, reuse=True)
     x_bab = build_generator(x_ba, "generator_AB", gf, training, reuse=True)
-    return x_ab, x_aba, x_ba, x_bab
+    return (x_ab, x_aba, x_ba, x_bab), translation_updates

@@ -95,3 +95,17 @@ def test_missing_or_small_domains_are_named(tiny_dataset, tmp_path):
         DiscoGAN(str(tmp_path))
     with pytest.raises(ValueError, match=r"trainA holds 8 readable image\(s\), fewer than one batch of 64"):
         DiscoGAN(str(tiny_dataset), batch_size=64)
+
+
+def test_moving_averages_learn_from_translations_of_real_images_only(model):
+    """Round trips feed a generator the other generator's fakes; their statistics must not enter the averages."""
+    x_a, x_b = model.graph.get_tensor_by_name("IteratorGetNext:0"), model.graph.get_tensor_by_name("IteratorGetNext:1")
+    rng = np.random.default_rng(1)
+    feed = {x_a: rng.uniform(-1, 1, x_a.shape.as_list()).astype(np.float32),
+            x_b: rng.uniform(-1, 1, x_b.shape.as_list()).astype(np.float32)}
+    conv = model.graph.get_tensor_by_name("generator_AB/dwn2/conv/Conv2D:0")  # G_AB applied to real A
+    moving = variable(model, "generator_AB/dwn2/bn/moving_mean")
+    batch_mean = model.sess.run(tf.reduce_mean(conv, axis=[0, 1, 2]), feed)
+    before = model.sess.run(moving)
+    model.sess.run(model.train_op, feed)
+    np.testing.assert_allclose(model.sess.run(moving), before - 0.1 * (before - batch_mean), rtol=1e-4, atol=1e-6)
