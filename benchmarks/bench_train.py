@@ -11,6 +11,7 @@ at each batch size, so that load from other processes falls on both alike, and p
 Translation throughput is benchmarks/bench_translate.py's job; the input loader's is the dataset issue's.
 """
 import argparse
+import collections
 import json
 import resource
 import statistics
@@ -52,8 +53,24 @@ def step_flops(train_op):
     return flops
 
 
-def run_ours(batch, steps, warmup):
-    """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up."""
+def top_ops(step_stats, count=15):
+    """Op types by their summed kernel time in one traced step, with shares of the total (both cores)."""
+    totals = collections.Counter()
+    for device in step_stats.dev_stats:
+        for node in device.node_stats:
+            label = node.timeline_label
+            op_type = label.split(" = ", 1)[1].split("(", 1)[0] if " = " in label else node.node_name
+            totals[op_type] += node.all_end_rel_micros
+    whole = sum(totals.values())
+    return [{"op": op, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
+            for op, micros in totals.most_common(count)]
+
+
+def run_ours(batch, steps, warmup, profile=None):
+    """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up.
+
+    With `profile`, one more step runs traced: its Chrome trace goes to that file and the top ops to stderr.
+    """
     import numpy as np
     import tensorflow as tf
 
@@ -85,6 +102,13 @@ def run_ours(batch, steps, warmup):
             start = time.perf_counter()
             sess.run(fetches)
             times.append(time.perf_counter() - start)
+        if profile:
+            from tensorflow.python.client import timeline
+            metadata = v1.RunMetadata()
+            sess.run(fetches, options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE), run_metadata=metadata)
+            Path(profile).write_text(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
+            for row in top_ops(metadata.step_stats):
+                print(json.dumps(row), file=sys.stderr)
     step_s = statistics.fmean(times)  # the peer's measure: total time over steps
     return {"impl": "discogan-tf", "version": tf.__version__, "batch": batch, "steps": steps,
             "step_s": round(step_s, 4), "step_s_median": round(statistics.median(times), 4),
@@ -134,13 +158,15 @@ def main():
     parser.add_argument("--peer-script", default="../shared/bench/peer_torch.py",
                         help="the peer benchmark, relative to the repository root")
     parser.add_argument("--pairs", type=int, default=3, help="alternating ours/peer pairs per batch size")
+    parser.add_argument("--profile", metavar="TRACE_JSON", help="trace one more step (with --batch): Chrome trace "
+                        "to this file, top ops to stderr")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     batches = [args.batch] if args.batch else list(BATCHES)
     if args.vs_peer:
         vs_peer(args, batches)
-    elif args.in_process:
-        print(json.dumps(run_ours(args.batch, args.steps, args.warmup)), flush=True)
+    elif args.in_process or args.profile:
+        print(json.dumps(run_ours(batches[0], args.steps, args.warmup, args.profile)), flush=True)
     else:
         for batch in batches:
             print(json.dumps(run_json(ours_command(args, batch))), flush=True)
