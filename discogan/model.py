@@ -7,9 +7,9 @@ import math
 import shutil
 import signal
 import time
+import types
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 from discogan import checkpoint, data, evaluate, networks
@@ -33,6 +33,47 @@ def linear_decay_learning_rate(epoch, l_r, epochs, epoch_step):
     epoch = tf.cast(epoch, tf.float32)
     decayed = l_r * (epochs - epoch) / max(epochs - epoch_step, 1)
     return tf.where(epoch < epoch_step, tf.constant(l_r, tf.float32), tf.maximum(decayed, 0.0))
+
+
+def build_train_step(x_a, x_b, learning_rate, global_step, gf=64, df=64, lambda_l2=1.0, pool_size=50,
+                     beta1=0.5, beta2=0.99):
+    """One DiscoGAN training iteration on the batches `x_a`, `x_b`: the generator step, then the
+    discriminator step on pooled fakes; running `train_op` once runs both and increments `global_step`.
+
+    Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
+    (in-memory images) train the very same graph. Returns a namespace with losses, g_vars, d_vars, the pools
+    and pooled fakes, g_train and train_op.
+    """
+    (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, gf)
+    logits_fake_b = networks.build_discriminator(x_ab, "discriminator_B", df)
+    logits_fake_a = networks.build_discriminator(x_ba, "discriminator_A", df)
+    losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2)
+
+    image_shape = x_a.shape[1:]
+    pool_a = ImagePool(image_shape, "image_pool_A", pool_size)
+    pool_b = ImagePool(image_shape, "image_pool_B", pool_size)
+    pooled_fake_a = pool_a.query(x_ba)
+    pooled_fake_b = pool_b.query(x_ab)
+    with collect_update_ops() as discriminator_updates:
+        logits_real_b = networks.build_discriminator(x_b, "discriminator_B", df, reuse=True)
+        logits_pooled_b = networks.build_discriminator(pooled_fake_b, "discriminator_B", df, reuse=True)
+        logits_real_a = networks.build_discriminator(x_a, "discriminator_A", df, reuse=True)
+        logits_pooled_a = networks.build_discriminator(pooled_fake_a, "discriminator_A", df, reuse=True)
+    losses.update(discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b))
+
+    g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]
+    d_vars = [v for v in v1.trainable_variables() if v.name.startswith("discriminator_")]
+    g_optimizer = v1.train.AdamOptimizer(learning_rate, beta1, beta2, name="Adam_G")
+    d_optimizer = v1.train.AdamOptimizer(learning_rate, beta1, beta2, name="Adam_D")
+    with tf.control_dependencies(generator_updates):
+        g_train = g_optimizer.minimize(losses["g_loss"], var_list=g_vars)
+    d_gradients = d_optimizer.compute_gradients(losses["d_loss"], var_list=d_vars)
+    # The discriminator may only change after the generator step has read it.
+    with tf.control_dependencies([g_train, *discriminator_updates]):
+        train_op = d_optimizer.apply_gradients(d_gradients, global_step=global_step)
+    return types.SimpleNamespace(losses=losses, g_vars=g_vars, d_vars=d_vars, pool_a=pool_a, pool_b=pool_b,
+                                 pooled_fake_a=pooled_fake_a, pooled_fake_b=pooled_fake_b, g_train=g_train,
+                                 train_op=train_op)
 
 
 def archive_folder(folder):
@@ -145,48 +186,21 @@ class DiscoGAN:
         return {"image_size": self.image_size, "gf": self.gf, "df": self.df,
                 "dataset_dir": str(self.dataset_dir.resolve())}
 
-    def build_generator(self, x, name, training=True, reuse=False):
-        return networks.build_generator(x, name, self.gf, training, reuse)
-
-    def build_discriminator(self, x, name, training=True, reuse=False):
-        return networks.build_discriminator(x, name, self.df, training, reuse)
-
     def build_network(self):
         """Training graph (batch statistics), inference graph for samples (moving averages), losses, summaries."""
         x_a, x_b = data.train_batches(self.files_a, self.files_b, self.batch_size, self.batch_ids,
                                       self.load_size, self.fine_size, self.seed)
         self.global_step = v1.train.get_or_create_global_step()
-
-        (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, self.gf)
-        logits_fake_b = self.build_discriminator(x_ab, "discriminator_B")
-        logits_fake_a = self.build_discriminator(x_ba, "discriminator_A")
-        self.losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, self.lambda_l2)
-
-        image_shape = [self.image_size, self.image_size, 3]
-        self.pool_a = ImagePool(image_shape, "image_pool_A", self.pool_size)
-        self.pool_b = ImagePool(image_shape, "image_pool_B", self.pool_size)
-        self.pooled_fake_a = self.pool_a.query(x_ba)
-        self.pooled_fake_b = self.pool_b.query(x_ab)
-        with collect_update_ops() as discriminator_updates:
-            logits_real_b = self.build_discriminator(x_b, "discriminator_B", reuse=True)
-            logits_pooled_b = self.build_discriminator(self.pooled_fake_b, "discriminator_B", reuse=True)
-            logits_real_a = self.build_discriminator(x_a, "discriminator_A", reuse=True)
-            logits_pooled_a = self.build_discriminator(self.pooled_fake_a, "discriminator_A", reuse=True)
-        self.losses.update(discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b))
-
         epoch = self.global_step // self.batch_ids
         self.learning_rate = linear_decay_learning_rate(epoch, self.l_r, self.epochs, self.epoch_step)
-        self.g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]
-        self.d_vars = [v for v in v1.trainable_variables() if v.name.startswith("discriminator_")]
-        g_optimizer = v1.train.AdamOptimizer(self.learning_rate, self.beta1, self.beta2, name="Adam_G")
-        d_optimizer = v1.train.AdamOptimizer(self.learning_rate, self.beta1, self.beta2, name="Adam_D")
-        with tf.control_dependencies(generator_updates):
-            self.g_train = g_optimizer.minimize(self.losses["g_loss"], var_list=self.g_vars)
-        d_gradients = d_optimizer.compute_gradients(self.losses["d_loss"], var_list=self.d_vars)
-        # The discriminator may only change after the generator step has read it.
-        with tf.control_dependencies([self.g_train, *discriminator_updates]):
-            self.train_op = d_optimizer.apply_gradients(d_gradients, global_step=self.global_step)
+        step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, self.gf, self.df, self.lambda_l2,
+                                self.pool_size, self.beta1, self.beta2)
+        self.losses, self.g_vars, self.d_vars = step.losses, step.g_vars, step.d_vars
+        self.pool_a, self.pool_b = step.pool_a, step.pool_b
+        self.pooled_fake_a, self.pooled_fake_b = step.pooled_fake_a, step.pooled_fake_b
+        self.g_train, self.train_op = step.g_train, step.train_op
 
+        image_shape = [self.image_size, self.image_size, 3]
         for tag in SUMMARY_TAGS:
             v1.summary.scalar(tag, self.losses[tag])
         v1.summary.scalar("learning_rate", self.learning_rate)

@@ -23,25 +23,43 @@ def _bias(channels):
 
 
 def conv2d(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False):
-    """4x4 convolution; 'SAME' with stride 2 pads 1 pixel each side on even sizes, like PyTorch's padding=1."""
+    """4x4 convolution; 'SAME' with stride 2 pads 1 pixel each side on even sizes, like PyTorch's padding=1.
+
+    A 'VALID' conv whose kernel covers the whole input (4x4 -> 1x1, the code and logit layers) is computed as
+    the equal matmul: oneDNN's conv kernels run that shape several times slower (benchmarks/README.md).
+    """
     with v1.variable_scope(name):
-        y = tf.nn.conv2d(x, _weights([kernel, kernel, x.shape[-1], filters]), [1, stride, stride, 1], padding)
+        channels = x.shape[-1]
+        weights = _weights([kernel, kernel, channels, filters])
+        if padding == "VALID" and x.shape[1] == x.shape[2] == kernel:
+            flat = tf.reshape(x, [-1, kernel * kernel * channels])
+            y = tf.reshape(tf.matmul(flat, tf.reshape(weights, [-1, filters])), [-1, 1, 1, filters])
+        else:
+            y = tf.nn.conv2d(x, weights, [1, stride, stride, 1], padding)
         return tf.nn.bias_add(y, _bias(filters)) if use_bias else y
 
 
 def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False):
-    """Transposed convolution: stride 2 'SAME' doubles height and width; 'VALID' from 1x1 gives kernel x kernel."""
+    """Transposed convolution: stride 2 'SAME' doubles height and width; 'VALID' from 1x1 gives kernel x kernel.
+
+    From 1x1 'VALID' it is computed as the equal matmul, for the same reason as in `conv2d`.
+    """
     with v1.variable_scope(name):
+        channels = x.shape[-1]
+        weights = _weights([kernel, kernel, filters, channels])
         height, width = int(x.shape[1]), int(x.shape[2])
-        if padding == "SAME":
-            out_height, out_width = height * stride, width * stride
+        if padding == "VALID" and height == width == 1:
+            y = tf.matmul(tf.reshape(x, [-1, channels]), tf.reshape(weights, [-1, channels]), transpose_b=True)
+            y = tf.reshape(y, [-1, kernel, kernel, filters])
         else:
-            out_height, out_width = (height - 1) * stride + kernel, (width - 1) * stride + kernel
-        batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-        output_shape = tf.stack([batch, out_height, out_width, filters])
-        y = tf.nn.conv2d_transpose(x, _weights([kernel, kernel, filters, x.shape[-1]]), output_shape,
-                                   [1, stride, stride, 1], padding)
-        y = tf.ensure_shape(y, [x.shape[0], out_height, out_width, filters])
+            if padding == "SAME":
+                out_height, out_width = height * stride, width * stride
+            else:
+                out_height, out_width = (height - 1) * stride + kernel, (width - 1) * stride + kernel
+            batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+            output_shape = tf.stack([batch, out_height, out_width, filters])
+            y = tf.nn.conv2d_transpose(x, weights, output_shape, [1, stride, stride, 1], padding)
+            y = tf.ensure_shape(y, [x.shape[0], out_height, out_width, filters])
         return tf.nn.bias_add(y, _bias(filters)) if use_bias else y
 
 

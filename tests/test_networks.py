@@ -47,7 +47,7 @@ def test_generator_output_is_in_tanh_range_and_code_is_1x1x100():
     with tf.Graph().as_default():
         x = tf.random.uniform([3, 64, 64, 3], -1, 1, seed=1)
         y = build_generator(x, "generator_AB", gf=8)
-        code = tf.compat.v1.get_default_graph().get_tensor_by_name("generator_AB/dwn5/conv/Conv2D:0")
+        code = tf.compat.v1.get_default_graph().get_operation_by_name("generator_AB/dwn5/bn/FusedBatchNormV3").inputs[0]
         with v1.Session() as session:
             session.run(v1.global_variables_initializer())
             out, code_value = session.run([y, code])

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Training throughput of DiscoGAN's real training step (model.build_train_step) on in-memory images.
+
+    python benchmarks/bench_train.py                     # batch 8 and 64, one JSON line each
+    python benchmarks/bench_train.py --batch 64 --steps 10
+    python benchmarks/bench_train.py --vs-peer /work/torchvenv/bin/python --pairs 3
+
+Each configuration runs in a fresh process, so its peak RSS and thread pools are its own. --vs-peer alternates
+runs of this benchmark and of the PyTorch peer (../shared/bench/peer_torch.py: the official DiscoGAN networks)
+at each batch size, so that load from other processes falls on both alike, and prints the median ratio.
+Translation throughput is benchmarks/bench_translate.py's job; the input loader's is the dataset issue's.
+"""
+import argparse
+import collections
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BATCHES = (8, 64)
+IMAGE_SIZE = 64
+# The MAC counts of these ops follow from their shapes; everything else in the step is elementwise.
+CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MatMul", "BatchMatMulV2")
+
+
+def step_flops(train_op):
+    """FLOPs (2 per multiply-add) of the convolutions and matmuls that one run of `train_op` executes."""
+    seen, stack, flops = set(), [train_op], 0
+    while stack:
+        op = stack.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+        if op.type in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"):
+            # Every one of these is a contraction over the filter [kh, kw, cin, cout] at each output-side
+            # position of the forward conv, whose activation the Conv2D output / backprop input is.
+            filter_shape = (op.inputs[1] if op.type != "Conv2DBackpropFilter" else op.outputs[0]).shape
+            forward_output = op.outputs[0] if op.type == "Conv2D" else op.inputs[2]
+            kh, kw, cin, _ = filter_shape.as_list()
+            flops += 2 * kh * kw * cin * forward_output.shape.num_elements()
+        elif op.type in ("MatMul", "BatchMatMulV2"):
+            a, b = op.inputs[0].shape, op.outputs[0].shape
+            contracted = a[-2] if op.get_attr("transpose_a" if op.type == "MatMul" else "adj_x") else a[-1]
+            flops += 2 * contracted * b.num_elements()
+    return flops
+
+
+def top_ops(step_stats, count=15):
+    """Op types by their summed kernel time in one traced step, with shares of the total (both cores)."""
+    totals = collections.Counter()
+    for device in step_stats.dev_stats:
+        for node in device.node_stats:
+            label = node.timeline_label
+            op_type = label.split(" = ", 1)[1].split("(", 1)[0] if " = " in label else node.node_name
+            totals[op_type] += node.all_end_rel_micros
+    whole = sum(totals.values())
+    return [{"op": op, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
+            for op, micros in totals.most_common(count)]
+
+
+def run_ours(batch, steps, warmup, profile=None):
+    """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up.
+
+    With `profile`, one more step runs traced: its Chrome trace goes to that file and the top ops to stderr.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from discogan.model import build_train_step
+    from discogan.session import session_config
+
+    v1 = tf.compat.v1
+    build_start = time.perf_counter()
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(0)
+        rng = np.random.default_rng(0)
+        images = rng.uniform(-1, 1, (2, batch, IMAGE_SIZE, IMAGE_SIZE, 3)).astype(np.float32)
+        # The same kind of input DiscoGAN trains on: a prefetching tf.data iterator, here over one batch.
+        dataset = tf.data.Dataset.from_tensors((images[0], images[1])).repeat().prefetch(2)
+        x_a, x_b = v1.data.make_one_shot_iterator(dataset).get_next()
+        global_step = v1.train.get_or_create_global_step()
+        step = build_train_step(x_a, x_b, 2e-4, global_step)
+        fetches = {"train": step.train_op, "d_loss": step.losses["d_loss"], "g_loss": step.losses["g_loss"]}
+        flops = step_flops(step.train_op)
+        init = v1.global_variables_initializer()
+    with v1.Session(graph=graph, config=session_config()) as sess:
+        sess.run(init)
+        sess.run(fetches)  # the first run prunes, optimises and places the graph: part of building it
+        build_s = time.perf_counter() - build_start
+        for _ in range(warmup):
+            sess.run(fetches)
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            sess.run(fetches)
+            times.append(time.perf_counter() - start)
+        if profile:
+            from tensorflow.python.client import timeline
+            metadata = v1.RunMetadata()
+            sess.run(fetches, options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE), run_metadata=metadata)
+            Path(profile).write_text(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
+            for row in top_ops(metadata.step_stats):
+                print(json.dumps(row), file=sys.stderr)
+    step_s = statistics.fmean(times)  # the peer's measure: total time over steps
+    return {"impl": "discogan-tf", "version": tf.__version__, "batch": batch, "steps": steps,
+            "step_s": round(step_s, 4), "step_s_median": round(statistics.median(times), 4),
+            "pairs_per_s": round(batch / step_s, 2),
+            "graph_build_s": round(build_s, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "flops_per_step": flops, "flops_source": "conv/matmul op shapes of the train_op graph",
+            "gflops_per_s": round(flops / step_s / 1e9, 1)}
+
+
+def run_json(command):
+    """Run one benchmark process and return its last JSON line."""
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def ours_command(args, batch):
+    return [sys.executable, __file__, "--batch", str(batch), "--steps", str(args.steps), "--warmup",
+            str(args.warmup), "--in-process"]
+
+
+def vs_peer(args, batches):
+    """Alternate ours and the peer at each batch size; print every run, then the median ours/peer ratio."""
+    peer_script = (REPO / args.peer_script).resolve()
+    table = {}
+    for batch in batches:
+        ratios = []
+        for _ in range(args.pairs):
+            ours = run_json(ours_command(args, batch))
+            peer = run_json([args.vs_peer, str(peer_script), "--batch", str(batch), "--steps", str(args.steps),
+                             "--warmup", str(args.warmup)])
+            print(json.dumps(ours), flush=True)
+            print(json.dumps(peer), flush=True)
+            ratios.append(ours["pairs_per_s"] / peer["pairs_per_s"])
+        table[batch] = ratios
+    for batch, ratios in table.items():
+        print(json.dumps({"batch": batch, "ratio_ours_over_peer": round(statistics.median(ratios), 3),
+                          "ratios": [round(r, 3) for r in ratios]}), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, help="one batch size (default: 8 and 64)")
+    parser.add_argument("--steps", type=int, default=5, help="timed iterations")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed iterations after the first")
+    parser.add_argument("--vs-peer", metavar="PYTHON", help="interpreter with torch to run the peer with")
+    parser.add_argument("--peer-script", default="../shared/bench/peer_torch.py",
+                        help="the peer benchmark, relative to the repository root")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating ours/peer pairs per batch size")
+    parser.add_argument("--profile", metavar="TRACE_JSON", help="trace one more step (with --batch): Chrome trace "
+                        "to this file, top ops to stderr")
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    batches = [args.batch] if args.batch else list(BATCHES)
+    if args.vs_peer:
+        vs_peer(args, batches)
+    elif args.in_process or args.profile:
+        print(json.dumps(run_ours(batches[0], args.steps, args.warmup, args.profile)), flush=True)
+    else:
+        for batch in batches:
+            print(json.dumps(run_json(ours_command(args, batch))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
