@@ -20,7 +20,7 @@ from pathlib import Path
 import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from discogan import evaluate  # noqa: E402
+from discogan import data, evaluate  # noqa: E402
 from discogan.model import DiscoGAN  # noqa: E402
 
 
@@ -32,6 +32,9 @@ def main():
     parser.add_argument("--evals", type=int, default=5, help="evaluation points during training")
     parser.add_argument("--gf", type=int, default=64)
     parser.add_argument("--df", type=int, default=64)
+    parser.add_argument("--lambda_l2", type=float, default=10.0,
+                        help="reconstruction weight; the book's 1.0 collapses to one output for every input in a "
+                             "CPU-length run (benchmarks/README.md)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work_dir", default="quality_run", help="checkpoints, logs and samples of the run")
     parser.add_argument("--output", default="quality.json")
@@ -40,10 +43,13 @@ def main():
     tf.compat.v1.disable_eager_execution()
     work = Path(args.work_dir)
     build_start = time.time()
-    probe = DiscoGAN(args.dataset_dir, batch_size=args.batch_size, gf=args.gf, df=args.df)
-    epochs = max(1, math.ceil(args.iterations / probe.batch_ids))
-    eval_freq = max(1, epochs * probe.batch_ids // args.evals)
+    batch_ids = data.iterations_per_epoch(*(data.domain_files(Path(args.dataset_dir) / f"train{domain}",
+                                                              args.batch_size) for domain in "AB"),
+                                          train_size=10000, batch_size=args.batch_size)
+    epochs = max(1, math.ceil(args.iterations / batch_ids))
+    eval_freq = max(1, epochs * batch_ids // args.evals)
     model = DiscoGAN(args.dataset_dir, epochs=epochs, batch_size=args.batch_size, gf=args.gf, df=args.df,
+                     lambda_l2=args.lambda_l2,
                      epoch_step=epochs // 2, seed=args.seed, eval_freq=eval_freq, eval_count=10 ** 6,
                      checkpoint_dir=str(work / "checkpoint"), sample_dir=str(work / "sample"),
                      log_dir=str(work / "logs"), print_freq=eval_freq, save_freq=eval_freq, fresh=True)
@@ -62,7 +68,8 @@ def main():
                         for d in evaluate.DIRECTIONS for k in evaluate.METRIC_KEYS)
         print(f"{point['step']:>6} {point['elapsed_s']:>8.0f}{cells}")
     result = {"benchmark": "quality", "dataset_dir": args.dataset_dir, "iterations": steps, "epochs": epochs,
-              "batch_size": args.batch_size, "gf": args.gf, "df": args.df, "seed": args.seed,
+              "batch_size": args.batch_size, "gf": args.gf, "df": args.df, "lambda_l2": args.lambda_l2,
+              "seed": args.seed,
               "setup_s": round(train_start - build_start, 1), "train_wall_s": round(train_seconds, 1),
               "points": model.eval_history, "final": final}
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")

@@ -57,6 +57,11 @@ def domain_files(folder, batch_size):
     return files
 
 
+def iterations_per_epoch(files_a, files_b, train_size, batch_size):
+    """The book's batch_ids: whole batches of the smaller domain, at most train_size images."""
+    return min(len(files_a), len(files_b), train_size) // batch_size
+
+
 def decode_rgb(contents):
     """Encoded image bytes as HxWx3 float pixels in [0, 255], converted as image_io.to_rgb does.
 

@@ -169,7 +169,7 @@ class DiscoGAN:
         self.eval_history = []
         self.files_a = data.domain_files(self.dataset_dir / "trainA", batch_size)
         self.files_b = data.domain_files(self.dataset_dir / "trainB", batch_size)
-        self.batch_ids = min(len(self.files_a), len(self.files_b), train_size) // batch_size
+        self.batch_ids = data.iterations_per_epoch(self.files_a, self.files_b, train_size, batch_size)
         run_name = run_name or self.dataset_dir.resolve().name
         self.checkpoint_dir = Path(checkpoint_dir) / run_name
         self.sample_dir = Path(sample_dir) / run_name
