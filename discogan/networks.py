@@ -2,7 +2,9 @@
 
 For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf, a 4x4
 valid conv to a 1x1x100 code, then mirrored transposed convs back to 64x64x3 with tanh. Larger powers of two
-add stride-2 layers (channels capped at 8x).
+add stride-2 layers (channels capped at 8x). No layer has a bias, as in the official DiscoGAN networks: batch
+norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU also stops TensorFlow's
+graph optimizer (its remapper pass fails on that pattern and skips every fusion).
 """
 import math
 import re
@@ -36,7 +38,7 @@ def build_generator(x, name, gf=64, training=True, reuse=False):
         h = x
         for i, width in enumerate(widths, start=1):
             with v1.variable_scope(f"dwn{i}"):
-                h = conv2d(h, width, "conv", use_bias=i == 1)
+                h = conv2d(h, width, "conv")
                 h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
         with v1.variable_scope(f"dwn{len(widths) + 1}"):
             h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
@@ -47,7 +49,7 @@ def build_generator(x, name, gf=64, training=True, reuse=False):
             with v1.variable_scope(f"up{i}"):
                 h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
         with v1.variable_scope(f"up{len(widths) + 1}"):
-            return tf.tanh(conv2d_transpose(h, 3, "deconv", use_bias=True))
+            return tf.tanh(conv2d_transpose(h, 3, "deconv"))
 
 
 def generator_architecture(shapes, name):
@@ -70,10 +72,10 @@ def build_discriminator(x, name, df=64, training=True, reuse=False):
         h = x
         for i, width in enumerate(_widths(df, image_size), start=1):
             with v1.variable_scope(f"dwn{i}"):
-                h = conv2d(h, width, "conv", use_bias=i == 1)
+                h = conv2d(h, width, "conv")
                 h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
         with v1.variable_scope("logit"):
-            return conv2d(h, 1, "conv", stride=1, padding="VALID", use_bias=True)
+            return conv2d(h, 1, "conv", stride=1, padding="VALID")
 
 
 def build_cycle(x_a, x_b, gf=64, training=True, reuse=False):

@@ -18,11 +18,7 @@ def _weights(shape):
     return v1.get_variable("weights", shape, initializer=v1.random_normal_initializer(stddev=WEIGHT_INIT_STDDEV))
 
 
-def _bias(channels):
-    return v1.get_variable("biases", [channels], initializer=v1.zeros_initializer())
-
-
-def conv2d(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False):
+def conv2d(x, filters, name, kernel=4, stride=2, padding="SAME"):
     """4x4 convolution; 'SAME' with stride 2 pads 1 pixel each side on even sizes, like PyTorch's padding=1.
 
     A 'VALID' conv whose kernel covers the whole input (4x4 -> 1x1, the code and logit layers) is computed as
@@ -36,10 +32,10 @@ def conv2d(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False)
             y = tf.reshape(tf.matmul(flat, tf.reshape(weights, [-1, filters])), [-1, 1, 1, filters])
         else:
             y = tf.nn.conv2d(x, weights, [1, stride, stride, 1], padding)
-        return tf.nn.bias_add(y, _bias(filters)) if use_bias else y
+        return y
 
 
-def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME", use_bias=False):
+def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME"):
     """Transposed convolution: stride 2 'SAME' doubles height and width; 'VALID' from 1x1 gives kernel x kernel.
 
     From 1x1 'VALID' it is computed as the equal matmul, for the same reason as in `conv2d`.
@@ -60,7 +56,7 @@ def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME", use_b
             output_shape = tf.stack([batch, out_height, out_width, filters])
             y = tf.nn.conv2d_transpose(x, weights, output_shape, [1, stride, stride, 1], padding)
             y = tf.ensure_shape(y, [x.shape[0], out_height, out_width, filters])
-        return tf.nn.bias_add(y, _bias(filters)) if use_bias else y
+        return y
 
 
 def batch_norm(x, name, training):

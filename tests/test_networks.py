@@ -9,18 +9,19 @@ v1 = tf.compat.v1
 
 
 def generator_parameters(gf):
-    """Trainable parameters of the book's 64x64 generator, layer by layer (biases only where no batch norm)."""
-    conv = lambda cin, cout: 16 * cin * cout  # noqa: E731 - 4x4 kernels throughout
-    return (conv(3, gf) + gf + conv(gf, 2 * gf) + 4 * gf + conv(2 * gf, 4 * gf) + 8 * gf
+    """Trainable parameters of the book's 64x64 generator, layer by layer: 4x4 kernels, no biases, batch norm's
+    gamma and beta."""
+    conv = lambda cin, cout: 16 * cin * cout  # noqa: E731
+    return (conv(3, gf) + conv(gf, 2 * gf) + 4 * gf + conv(2 * gf, 4 * gf) + 8 * gf
             + conv(4 * gf, 8 * gf) + 16 * gf + conv(8 * gf, 100) + 200
             + conv(100, 8 * gf) + 16 * gf + conv(8 * gf, 4 * gf) + 8 * gf + conv(4 * gf, 2 * gf) + 4 * gf
-            + conv(2 * gf, gf) + 2 * gf + conv(gf, 3) + 3)
+            + conv(2 * gf, gf) + 2 * gf + conv(gf, 3))
 
 
 def discriminator_parameters(df):
     conv = lambda cin, cout: 16 * cin * cout  # noqa: E731
-    return (conv(3, df) + df + conv(df, 2 * df) + 4 * df + conv(2 * df, 4 * df) + 8 * df
-            + conv(4 * df, 8 * df) + 16 * df + conv(8 * df, 1) + 1)
+    return (conv(3, df) + conv(df, 2 * df) + 4 * df + conv(2 * df, 4 * df) + 8 * df
+            + conv(4 * df, 8 * df) + 16 * df + conv(8 * df, 1))
 
 
 def count(variables):
@@ -38,8 +39,8 @@ def test_generator_shapes_names_and_parameter_count(width):
         names = {v.op.name for v in v1.global_variables()}
         assert "generator_AB/dwn1/conv/weights" in names
         assert "generator_AB/dwn5/conv/weights" in names and "generator_AB/dwn5/bn/moving_mean" in names
-        assert "generator_AB/up5/deconv/biases" in names
-        assert len(trainable) == 28 and len(v1.global_variables()) == 44
+        assert "generator_AB/up5/deconv/weights" in names and not any("biases" in n for n in names)
+        assert len(trainable) == 26 and len(v1.global_variables()) == 42
         assert v1.get_variable_scope().reuse is False
 
 
@@ -61,7 +62,7 @@ def test_discriminator_gives_one_logit_per_image():
         logits = build_discriminator(x, "discriminator_A", df=16)
         assert logits.shape.as_list() == [5, 1, 1, 1]
         assert count(v1.trainable_variables()) == discriminator_parameters(16)
-        assert len(v1.trainable_variables()) == 13
+        assert len(v1.trainable_variables()) == 11
         assert all(v.op.name.startswith("discriminator_A/") for v in v1.global_variables())
 
 
