@@ -11,8 +11,9 @@ from discogan.cli import run
 from discogan.demo_data import make_demo_dataset
 from discogan.model import DiscoGAN
 
-# Small, fast settings for the built-in demo; any flag given on the command line wins.
-DEMO_OPTIONS = {"epochs": 12, "batch_size": 16, "gf": 32, "df": 32, "epoch_step": 6,
+# Small, fast settings for the built-in demo; any flag given on the command line wins. A reconstruction weight of
+# 10 instead of the book's 1 makes the translations follow their inputs within the demo's few hundred steps.
+DEMO_OPTIONS = {"epochs": 12, "batch_size": 16, "gf": 32, "df": 32, "epoch_step": 6, "lambda_l2": 10.0,
                 "print_freq": 50, "save_freq": 200, "seed": 0}
 
 
