@@ -3,12 +3,13 @@
 
     python benchmarks/bench_train.py                     # batch 8 and 64, one JSON line each
     python benchmarks/bench_train.py --batch 64 --steps 10
-    python benchmarks/bench_train.py --vs-peer /work/torchvenv/bin/python --pairs 3
+    python benchmarks/bench_train.py --vs-peer /path/to/venv-with-torch/bin/python --pairs 3
 
 Each configuration runs in a fresh process, so its peak RSS and thread pools are its own. --vs-peer alternates
 runs of this benchmark and of the PyTorch peer (../shared/bench/peer_torch.py: the official DiscoGAN networks)
 at each batch size, so that load from other processes falls on both alike, and prints the median ratio.
-Translation throughput is benchmarks/bench_translate.py's job; the input loader's is the dataset issue's.
+Without --vs-peer it also prints the JSON lines of bench_translate.py (translation images/s at
+batch 1 and 64) and of bench_loader.py --skip_wait (the input pipeline alone).
 """
 import argparse
 import collections
@@ -161,6 +162,8 @@ def main():
     parser.add_argument("--pairs", type=int, default=3, help="alternating ours/peer pairs per batch size")
     parser.add_argument("--profile", metavar="TRACE_JSON", help="trace one more step (with --batch): Chrome trace "
                         "to this file, top ops to stderr")
+    parser.add_argument("--training-only", action="store_true",
+                        help="skip the translation (bench_translate.py) and loader (bench_loader.py) lines")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     batches = [args.batch] if args.batch else list(BATCHES)
@@ -171,6 +174,10 @@ def main():
     else:
         for batch in batches:
             print(json.dumps(run_json(ours_command(args, batch))), flush=True)
+        if not args.training_only:
+            for script, options in (("bench_translate.py", ["--steps", "10"]), ("bench_loader.py", ["--skip_wait"])):
+                print(subprocess.run([sys.executable, str(Path(__file__).with_name(script)), *options], check=True,
+                                     capture_output=True, text=True).stdout.strip(), flush=True)
 
 
 if __name__ == "__main__":
