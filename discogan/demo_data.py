@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from discogan.image_io import save_image
+from discogan.progress import Progress
 
 SCALE = 4  # draw at 4x and downsample for smooth edges
 PRINTS = ("plain", "stripes", "dots", "checks")
@@ -107,10 +108,13 @@ def make_demo_dataset(root=None, train_pairs=1000, val_pairs=100, size=64, seed=
     if complete.is_file():
         return root
     rng = np.random.default_rng(seed)
+    progress = Progress(train_pairs + val_pairs, f"drawing the demo dataset in {root}", unit="pairs")
     for split, count in (("train", train_pairs), ("val", val_pairs)):
         for index in range(count):
             sketch, photo = draw_bag(rng, size)
             save_image(root / f"{split}A" / f"{index}_AB.png", sketch)
             save_image(root / f"{split}B" / f"{index}_AB.png", photo)
+            progress.update()
+    progress.close()
     complete.write_text(f"{train_pairs} {val_pairs} {size} {seed}\n")
     return root
