@@ -32,15 +32,15 @@ def latest_checkpoint(checkpoint_dir):
 
 
 def resolve_checkpoint(path):
-    """(checkpoint folder, checkpoint prefix) from a folder (its latest checkpoint) or a given checkpoint prefix."""
+    """(checkpoint folder, checkpoint prefix, its config.json) from a folder (its latest checkpoint) or a prefix."""
     path = Path(path)
     if path.is_dir():
         prefix = latest_checkpoint(path)
         if prefix is None:
             raise FileNotFoundError(f"no checkpoint in {path}: train a model first or pass its checkpoint folder")
-        return path, prefix
+        return path, prefix, load_config(path)
     if Path(f"{path}.index").is_file():
-        return path.parent, str(path)
+        return path.parent, str(path), load_config(path.parent)
     raise FileNotFoundError(f"checkpoint not found: {path}")
 
 

@@ -144,8 +144,7 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
     """
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"--batch_size must be a whole number >= 1, got {batch_size!r}")
-    folder, prefix = checkpoint.resolve_checkpoint(checkpoint_dir)
-    config = checkpoint.load_config(folder)
+    folder, prefix, config = checkpoint.resolve_checkpoint(checkpoint_dir)
     images_a, images_b, paired = load_split(dataset_dir, split, config["image_size"], limit)
     results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
                "count": {"A": len(images_a), "B": len(images_b)}}

@@ -34,8 +34,7 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
     target = Path(export_dir) / str(int(version))
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists: pass --overwrite to replace it, or another --version")
-    folder, prefix = checkpoint.resolve_checkpoint(checkpoint_dir)
-    config = checkpoint.load_config(folder)
+    folder, prefix, config = checkpoint.resolve_checkpoint(checkpoint_dir)
     graph = tf.Graph()
     with graph.as_default():
         signatures = {}

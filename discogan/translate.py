@@ -94,8 +94,7 @@ class Translator:
     def from_checkpoint(cls, checkpoint_path, direction="AtoB"):
         """Generator `direction` of a checkpoint folder (its latest checkpoint) or checkpoint prefix."""
         check_direction(direction)
-        folder, prefix = checkpoint.resolve_checkpoint(checkpoint_path)
-        config = checkpoint.load_config(folder)
+        folder, prefix, config = checkpoint.resolve_checkpoint(checkpoint_path)
         graph = tf.Graph()
         with graph.as_default():
             images = v1.placeholder(tf.uint8, [None, None, None, 3], IMAGES_KEY)
