@@ -52,7 +52,8 @@ def variable_shapes(prefix):
 def variable_mismatches(saved, variables):
     """How checkpoint shapes `saved` differ from the graph `variables` they should restore, one line each.
 
-    A Saver would fail with a long shape error; this says which variables are missing or shaped otherwise.
+    A Saver would fail with a long shape error, or silently skip a layer the graph lacks; this says which
+    variables are missing, extra or shaped otherwise.
     """
     lines = []
     for variable in variables:
@@ -61,4 +62,9 @@ def variable_mismatches(saved, variables):
             lines.append(f"{name} is missing from the checkpoint")
         elif saved[name] != shape:
             lines.append(f"{name} is {saved[name]} in the checkpoint, {shape} for config.json")
+    names = {variable.op.name for variable in variables}
+    scopes = tuple({name.split("/")[0] + "/" for name in names})
+    for name in sorted(saved):  # a layer this model lacks would be dropped silently; optimiser slots are not layers
+        if name.startswith(scopes) and name not in names and name.rsplit("/", 1)[0] not in saved:
+            lines.append(f"{name} is in the checkpoint but not in this model (a checkpoint of another version?)")
     return lines
