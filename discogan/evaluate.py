@@ -3,8 +3,9 @@
 Both generators run in inference mode over the split's A and B images. Reported per direction (a2b, b2a):
 cycle reconstruction error, and on paired splits (the same file stem in valA and valB, as image_split writes)
 L1, PSNR, SSIM and, for a sketch output domain, edge F1; plus the sliced Wasserstein distance between real and
-generated patches. Two reference points give the numbers a scale: the same network untrained (same seed) and
-the trivial translator that outputs the target domain's mean image. See discogan/metrics.py for each metric.
+generated patches. Three reference points give the numbers a scale: the same network untrained (same seed), the
+trivial translator that outputs the target domain's mean image, and a realistic translator that ignores its
+input (each translation is the real target-domain image of the next input). See discogan/metrics.py.
 """
 import json
 from pathlib import Path
@@ -21,7 +22,7 @@ from discogan.translate import restore_generators
 v1 = tf.compat.v1
 
 DIRECTIONS = ("a2b", "b2a")
-REFERENCES = ("untrained", "mean_image")
+REFERENCES = ("untrained", "mean_image", "real_shuffled")
 METRIC_KEYS = ("cycle_mse", "l1", "psnr", "ssim", "edge_f1", "swd")
 SKETCH_DOMAINS = ("auto", "A", "B", "none")
 
@@ -95,6 +96,14 @@ def mean_image_outputs(images_a, images_b):
             np.broadcast_to(mean_a, images_b.shape), np.broadcast_to(mean_b, images_b.shape))
 
 
+def real_shuffled_outputs(images_a, images_b):
+    """A translator with perfectly real outputs that ignores its input: image i becomes the real image i + 1 of
+    the other domain. It is the floor of swd, and on the paired metrics it shows what realism alone scores."""
+    next_b = images_b[(np.arange(len(images_a)) + 1) % len(images_b)]
+    next_a = images_a[(np.arange(len(images_b)) + 1) % len(images_a)]
+    return next_b, np.roll(images_a, -1, axis=0), next_a, np.roll(images_b, -1, axis=0)
+
+
 def load_split(dataset_dir, split, image_size, limit=None):
     """(images A, images B, paired): paired when both folders hold the same file stems, then aligned by stem."""
     folders = [Path(dataset_dir) / f"{split}{domain}" for domain in "AB"]
@@ -117,13 +126,13 @@ def load_split(dataset_dir, split, image_size, limit=None):
 def format_table(results):
     """A plain-text table: one row per metric, the model and both references for each direction."""
     columns = [(direction, source) for direction in DIRECTIONS for source in ("model", *REFERENCES)]
-    header = f"{'metric':<10}" + "".join(f"{direction + ' ' + source:>20}" for direction, source in columns)
+    header = f"{'metric':<10}" + "".join(f"{direction + ' ' + source:>19}" for direction, source in columns)
     lines = [header, "-" * len(header)]
     for key in METRIC_KEYS:
         cells = []
         for direction, source in columns:
             value = (results if source == "model" else results[source])[direction][key]
-            cells.append(f"{'-' if value is None else f'{value:.4f}':>20}")
+            cells.append(f"{'-' if value is None else f'{value:.4f}':>19}")
         lines.append(f"{key:<10}" + "".join(cells))
     return "\n".join(lines)
 
@@ -159,8 +168,9 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
             results.update(scores)
         else:
             results[name] = scores
-    results["mean_image"] = score(mean_image_outputs(images_a, images_b), images_a, images_b, paired,
-                                  sketch_domain, seed)
+    for name, outputs in (("mean_image", mean_image_outputs(images_a, images_b)),
+                          ("real_shuffled", real_shuffled_outputs(images_a, images_b))):
+        results[name] = score(outputs, images_a, images_b, paired, sketch_domain, seed)
     print(format_table(results), flush=True)
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from discogan.evaluate import (METRIC_KEYS, REFERENCES, evaluate, in_batches, is_sketch_domain,
-                               mean_image_outputs, sketch_output)
+                               mean_image_outputs, real_shuffled_outputs, sketch_output)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,8 @@ def test_evaluate_reports_every_metric_for_both_directions_and_references(tiny_r
     assert results["a2b"]["edge_f1"] is None and 0.0 <= results["b2a"]["edge_f1"] <= 1.0
     assert results["a2b"] != results["untrained"]["a2b"]
     table = capsys.readouterr().out
-    assert "cycle_mse" in table and "b2a mean_image" in table
+    assert "cycle_mse" in table and "b2a mean_image" in table and "a2b real_shuffled" in table
+    assert results["real_shuffled"]["b2a"]["swd"] < results["mean_image"]["b2a"]["swd"]
 
 
 def test_unpaired_split_skips_paired_metrics(tiny_run, tmp_path):
@@ -51,6 +52,13 @@ def test_mean_image_reference_outputs_the_target_mean():
     np.testing.assert_allclose(x_aba, -1.0)
     np.testing.assert_allclose(x_ba, -1.0)
     np.testing.assert_allclose(x_bab, 0.5)
+
+
+def test_real_shuffled_reference_gives_the_next_real_counterpart():
+    a, b = np.arange(3.0).reshape(3, 1), np.arange(2.0).reshape(2, 1) + 10
+    x_ab, x_aba, x_ba, x_bab = real_shuffled_outputs(a, b)
+    assert x_ab.ravel().tolist() == [11, 10, 11] and x_aba.ravel().tolist() == [1, 2, 0]
+    assert x_ba.ravel().tolist() == [1, 2] and x_bab.ravel().tolist() == [11, 10]
 
 
 def test_batches_cover_both_domains_of_different_lengths():
