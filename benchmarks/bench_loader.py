@@ -47,7 +47,7 @@ def rss_bytes():
 
 def loader_rate(files_a, files_b, batch_size, load_size, fine_size, batches):
     """Images/s over `batches` batches after a first batch that fills the shuffle buffer (and the cache)."""
-    batch_ids = min(len(files_a), len(files_b)) // batch_size
+    batch_ids = data.iterations_per_epoch(files_a, files_b, len(files_a), batch_size)
     with tf.Graph().as_default():
         x_a, x_b = data.train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size, seed=0)
         step = tf.group(x_a, x_b)
@@ -68,7 +68,7 @@ def loader(args, files_a, files_b):
     data.CACHE_LIMIT_BYTES = cache_limit
     before = rss_bytes()
     # Two epochs and more, so the cache is full and the shuffle has refilled its buffer from it.
-    batches = 2 * (min(len(files_a), len(files_b)) // args.batch_size) + args.batches
+    batches = 2 * data.iterations_per_epoch(files_a, files_b, len(files_a), args.batch_size) + args.batches
     cached_rate, first = loader_rate(files_a, files_b, args.batch_size, args.load_size, args.fine_size, batches)
     cache_bytes = (len(files_a) + len(files_b)) * args.load_size ** 2 * 3
     return {"bench": "loader", "images_a": len(files_a), "images_b": len(files_b), "batch_size": args.batch_size,
