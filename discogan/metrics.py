@@ -122,17 +122,22 @@ def _dilate(masks, radius):
 
 
 def edge_scores(predicted_sketch, true_sketch, tolerance=2, threshold=EDGE_THRESHOLD):
-    """Per-image edge precision, recall and F1 with a pixel tolerance, like the BSDS boundary benchmark but
-    without one-to-one matching. An empty prediction has precision 1 and an empty truth recall 1, so F1 is
-    1 when both are empty and 0 when only one is."""
+    """Per-image edge precision, recall and F1 with a pixel tolerance, like the BSDS boundary benchmark.
+
+    As there, a line pixel matches at most one pixel of the other map: the matched count is the smaller of
+    (predicted pixels near a true one) and (true pixels near a predicted one), the largest one-to-one matching
+    the tolerance allows. Without it a prediction that paints everything dark would find every true line
+    and score F1 0.4 on pix2pix sketches. An empty prediction has precision 1 and an empty truth recall 1,
+    so F1 is 1 when both are empty and 0 when only one is."""
     predicted, true = _edges(predicted_sketch, threshold), _edges(true_sketch, threshold)
     if predicted.shape != true.shape:
         raise ValueError(f"paired batches differ in shape: {predicted.shape} vs {true.shape}")
     n_predicted, n_true = predicted.sum(axis=(1, 2)), true.sum(axis=(1, 2))
     hits_predicted = (predicted & _dilate(true, tolerance)).sum(axis=(1, 2))
     hits_true = (true & _dilate(predicted, tolerance)).sum(axis=(1, 2))
-    precision = np.where(n_predicted > 0, hits_predicted / np.maximum(n_predicted, 1), 1.0)
-    recall = np.where(n_true > 0, hits_true / np.maximum(n_true, 1), 1.0)
+    matched = np.minimum(hits_predicted, hits_true)
+    precision = np.where(n_predicted > 0, matched / np.maximum(n_predicted, 1), 1.0)
+    recall = np.where(n_true > 0, matched / np.maximum(n_true, 1), 1.0)
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
     return {"precision": precision, "recall": recall, "f1": f1}
 

@@ -72,6 +72,22 @@ def test_edges_within_tolerance_count_as_found():
     assert metrics.edge_f1(square_sketch(15, 15), square_sketch(10, 10), tolerance=2) < 0.1
 
 
+def test_painting_everything_dark_does_not_score_well():
+    """One-to-one matching, as in boundary benchmarks: covering every true line is not enough."""
+    dark = np.zeros((1, 64, 64, 3), np.uint8)
+    scores = metrics.edge_scores(dark, square_sketch(10, 10), tolerance=2)
+    assert scores["recall"][0] == 1.0
+    assert scores["f1"][0] < 0.2
+
+
+def test_a_thicker_stroke_over_the_true_line_keeps_full_recall():
+    thin = square_sketch(10, 10)
+    thick = np.minimum(thin, np.roll(thin, 1, axis=2))  # each vertical line drawn 2 pixels wide
+    scores = metrics.edge_scores(thick, thin, tolerance=2)
+    assert scores["recall"][0] == 1.0
+    assert scores["precision"][0] == (thin[0, ..., 0] == 0).sum() / (thick[0, ..., 0] == 0).sum()
+
+
 def test_empty_edge_maps():
     blank, sketch = np.full((1, 64, 64, 3), 255, np.uint8), square_sketch(10, 10)
     assert metrics.edge_f1(blank, blank) == 1.0
