@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from discogan import checkpoint
 from discogan.cli import run
+from discogan.output_folders import swap_in
 from discogan.session import session_config
 from discogan.translate import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 
@@ -54,13 +55,7 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old)
-    else:
-        staging.rename(target)
+    swap_in(staging, target)
     print(f"exported {prefix} to {target} (signatures {', '.join(SIGNATURES.values())})")
     return target
 

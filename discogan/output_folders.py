@@ -41,10 +41,10 @@ def staged_outputs(folders, overwrite=False):
             shutil.rmtree(path, ignore_errors=True)
         raise
     for folder, path in zip(folders, staged):
-        _swap_in(path, folder)
+        swap_in(path, folder)
 
 
-def _swap_in(staged, folder):
+def swap_in(staged, folder):
     """Rename `staged` to `folder`, removing what was at `folder` only once the new folder is in place."""
     if not folder.exists():
         staged.rename(folder)
