@@ -76,24 +76,22 @@ def resize(array, size):
     return np.asarray(Image.fromarray(array).resize((size, size), Image.LANCZOS))
 
 
-def _umask():
-    current = os.umask(0)
-    os.umask(current)
-    return current
+def give_ordinary_permissions(path):
+    """What a plain open() or mkdir() would have given: mkstemp and mkdtemp make files 0600 and folders 0700."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
 
 
 def _write_atomically(path, write):
-    """Call write(stream) on a temporary sibling of `path`, then rename it into place.
-
-    mkstemp creates the file private (0600); it gets the permissions of an ordinary new file before the rename.
-    """
+    """Call write(stream) on a temporary sibling of `path`, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
-        os.chmod(temporary, 0o666 & ~_umask())
+        give_ordinary_permissions(temporary)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

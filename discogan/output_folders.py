@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from discogan.cli import UserError
+from discogan.image_io import give_ordinary_permissions
 
 
 def check_free(folders, overwrite):
@@ -35,6 +36,7 @@ def staged_outputs(folders, overwrite=False):
         for folder in folders:
             folder.parent.mkdir(parents=True, exist_ok=True)
             staged.append(Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent)))
+            give_ordinary_permissions(staged[-1])
         yield staged
     except BaseException:
         for path in staged:

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -129,3 +130,12 @@ def test_command_line_keeps_the_books_flags(tmp_path, pairs):
     assert refused.returncode == 2
     assert "valA" in refused.stderr and "--overwrite" in refused.stderr and "Traceback" not in refused.stderr
 
+
+
+def test_output_folders_get_ordinary_permissions(tmp_path, pairs):
+    previous = os.umask(0o022)
+    try:
+        split_folder(tmp_path, workers=1)
+    finally:
+        os.umask(previous)
+    assert [(tmp_path / name).stat().st_mode & 0o777 for name in ("trainA", "trainB")] == [0o755, 0o755]
