@@ -151,6 +151,12 @@ def train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size,
 
 
 def load_batch(files, size):
-    """Images as a [-1, 1] float array resized to size x size, without augmentation (for samples)."""
-    images = [np.asarray(Image.fromarray(load_rgb(path)).resize((size, size), Image.BILINEAR)) for path in files]
-    return np.stack(images).astype(np.float32) / 127.5 - 1.0
+    """Images as a [-1, 1] float array resized as in training, not augmented (samples, evaluate).
+
+    Files are read with image_io.load_rgb, so an unreadable one raises an ImageError that names it.
+    """
+    with tf.Graph().as_default():
+        image = tf.compat.v1.placeholder(tf.uint8, [None, None, 3])
+        resized = to_model_range(resize_images(image, size))
+        with tf.compat.v1.Session() as session:
+            return np.stack([session.run(resized, {image: load_rgb(path)}) for path in files])

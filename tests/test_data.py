@@ -6,7 +6,7 @@ from PIL import Image
 
 from discogan import data
 from discogan.image_io import load_rgb
-from tests.conftest import random_pixels, write_bad_files
+from tests.conftest import random_pixels, write_bad_files, write_png
 
 v1 = tf.compat.v1
 
@@ -174,3 +174,10 @@ def test_a_file_that_fails_to_decode_is_dropped_and_training_goes_on(tmp_path):
                        runs=12)
     drawn = [file_index(batch)[0] for batch in batches]
     assert [sorted(drawn[start:start + 4]) for start in range(0, 12, 4)] == [[0, 1, 2, 3]] * 3
+
+
+def test_sample_and_evaluation_images_are_resized_exactly_as_training_reads_them(tmp_path):
+    path = write_png(tmp_path / "wide.png", random_pixels(40, 100, seed=4))
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        training = session.run(data.to_model_range(data.decode_resized(str(path), 64)))
+    np.testing.assert_array_equal(data.load_batch([path], 64)[0], training)
