@@ -102,11 +102,15 @@ def ssim(generated, target, window=11, sigma=1.5, k1=0.01, k2=0.03):
 EDGE_THRESHOLD = 0.8
 
 
+def _luminance(images):
+    """(N, H, W) grayscale of a batch on the [0, 1] scale; images with other than 3 channels are averaged."""
+    images = to_unit(images)
+    return images @ LUMA_WEIGHTS if images.shape[-1] == 3 else images.mean(axis=-1)
+
+
 def _edges(sketches, threshold):
     """Boolean (N, H, W) line maps: dark strokes on a white page are pixels whose luminance is below threshold."""
-    sketches = to_unit(sketches)
-    gray = sketches @ LUMA_WEIGHTS if sketches.shape[-1] == 3 else sketches.mean(axis=-1)
-    return gray < threshold
+    return _luminance(sketches) < threshold
 
 
 def _dilate(masks, radius):
@@ -208,12 +212,70 @@ def mean_image_baseline(target_images, n):
     return np.repeat(mean[None], n, axis=0)
 
 
+STRUCTURE_SIZE = 16  # pooled grid of the structure descriptor: coarse enough to average pixel noise away
+# Below this RMS contrast of the pooled luminance (on the [0, 1] scale), a descriptor shrinks toward zero
+# instead of being scaled up to unit norm: faint noise on a blank page is no structure.
+MIN_CONTRAST = 0.01
+
+
+def structure_descriptors(images, size=STRUCTURE_SIZE):
+    """(N, size * size) layouts of shapes: each image's luminance block-averaged to size x size, then shifted to
+    zero mean and scaled to unit L2 norm. Pooling averages pixel noise out, and the normalisation ignores a grey
+    or tinted background and the contrast, so a dot product of two descriptors compares only where things are.
+    A flat image gives zeros, and one with less than MIN_CONTRAST a shorter vector."""
+    gray = _luminance(images)
+    count, height, width = gray.shape
+    if height % size or width % size:
+        raise ValueError(f"images of {height}x{width} do not split into {size}x{size} blocks")
+    pooled = gray.reshape(count, size, height // size, size, width // size).mean(axis=(2, 4)).reshape(count, -1)
+    centred = pooled - pooled.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    return centred / np.maximum(norms, MIN_CONTRAST * size)
+
+
+def _correlations(generated, target):
+    """(N, N) dot products of structure descriptors: row i compares output i with every target."""
+    generated, target = _pair(generated, target)
+    return structure_descriptors(generated) @ structure_descriptors(target).T
+
+
+def structure_agreement(generated, target):
+    """Mean correlation of each output's structure descriptor with its own counterpart's, in [-1, 1]; higher is
+    better. A domain's objects share a layout, so the mean image scores well here too: retrieval_at_1 and
+    diversity are what tell a faithful translator from an average."""
+    return float(np.mean(np.diagonal(_correlations(generated, target))))
+
+
+def retrieval_at_1(generated, target):
+    """Share of outputs whose structure is closer to their own counterpart than to any other target of the split;
+    chance is 1 / N. An output that ignores its input, or one output for every input, retrieves at chance."""
+    correlations = _correlations(generated, target)
+    return float(np.mean(np.argmax(correlations, axis=1) == np.arange(len(correlations))))
+
+
+def _spread(descriptors):
+    """Mean over distinct pairs of half the squared distance between descriptors, 1 - correlation for unit ones
+    (0 between two flat images); it equals the summed per-dimension variance, so it needs no N x N matrix."""
+    return float(np.var(descriptors, axis=0, ddof=1).sum())
+
+
+def diversity(generated, target):
+    """How much the outputs' structure varies, relative to the target domain's real images: ~0 when every input
+    gets the same output (even with pixel noise on top), ~1 when outputs vary as much as real images. Needs no
+    pairs; higher is better up to ~1. None for fewer than two images, which have no pairs."""
+    generated, target = structure_descriptors(generated), structure_descriptors(target)
+    if min(len(generated), len(target)) < 2:
+        return None
+    return _spread(generated) / max(_spread(target), 1e-12)
+
+
 def translation_metrics(images, paired, sketch_output=False, seed=0):
     """JSON-ready metrics for one translation direction (e.g. a2b).
 
     `images` holds batches: "input" (source domain), "translated" (G(input)), "reconstructed" (F(G(input)))
     and "target" (real output-domain images; row i is the counterpart of input i when `paired`). Metrics that
-    need pairs are None when unpaired; edge_f1 is None unless the output domain is sketches.
+    need pairs are None when unpaired; edge_f1 is None unless the output domain is sketches, and diversity for
+    a single image.
     """
     translated, target = images["translated"], images["target"]
     return {
@@ -222,5 +284,8 @@ def translation_metrics(images, paired, sketch_output=False, seed=0):
         "psnr": psnr(translated, target) if paired else None,
         "ssim": ssim(translated, target) if paired else None,
         "edge_f1": edge_f1(translated, target) if paired and sketch_output else None,
+        "structure": structure_agreement(translated, target) if paired else None,
+        "retrieval_at_1": retrieval_at_1(translated, target) if paired else None,
+        "diversity": diversity(translated, target),
         "swd": sliced_wasserstein(target, translated, seed=seed)["mean"],
     }

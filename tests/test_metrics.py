@@ -24,6 +24,25 @@ def gradients(count, size=64, seed=0):
     return ramp * rng.uniform(0.2, 1.0, (count, 1, 1, 3))
 
 
+def blobs(count, size=64, seed=0):
+    """Smooth images with distinct layouts: three soft blobs of random place, width and colour on a random
+    background colour, values in [0.2, 0.7] so offsets and contrast changes stay inside [0, 1]."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size] / size
+    centres, widths = rng.uniform(0.1, 0.9, (count, 3, 2, 1, 1)), rng.uniform(0.08, 0.25, (count, 3, 1, 1))
+    masks = np.exp(-((rows - centres[:, :, 0]) ** 2 + (cols - centres[:, :, 1]) ** 2) / (2 * widths ** 2))
+    colours = rng.choice([-1.0, 1.0], (count, 3, 1, 1, 1)) * rng.uniform(0.5, 1.0, (count, 3, 1, 1, 3))
+    images = rng.uniform(0.0, 1.0, (count, 1, 1, 3)) + (masks[..., None] * colours).sum(axis=1)
+    low, high = images.min(axis=(1, 2, 3), keepdims=True), images.max(axis=(1, 2, 3), keepdims=True)
+    return 0.2 + 0.5 * (images - low) / (high - low)
+
+
+def collapsed(image, count, noise=0.05, seed=0):
+    """The output of a mode-collapsed translator: one image for every input, under fresh pixel noise each time."""
+    noisy = image[None] + np.random.default_rng(seed).normal(0.0, noise, (count, *image.shape))
+    return np.clip(noisy, 0.0, 1.0)
+
+
 def square_sketch(top, left, side=30, size=64):
     """A white page with the black outline of a square, like an edges2handbags sketch."""
     page = np.full((1, size, size, 3), 255, np.uint8)
@@ -121,6 +140,59 @@ def test_mean_image_baseline():
     np.testing.assert_allclose(baseline, 0.5)
 
 
+def test_structure_descriptors_ignore_background_tint_and_contrast():
+    images = blobs(4)
+    descriptors = metrics.structure_descriptors(images)
+    tinted = images + np.array([0.1, 0.2, 0.05])
+    lower_contrast = 0.45 + 0.5 * (images - 0.45)
+    np.testing.assert_allclose(metrics.structure_descriptors(tinted), descriptors, atol=1e-6)
+    np.testing.assert_allclose(metrics.structure_descriptors(lower_contrast), descriptors, atol=1e-6)
+    assert descriptors.shape == (4, metrics.STRUCTURE_SIZE ** 2)
+    np.testing.assert_allclose(np.linalg.norm(descriptors, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(descriptors.mean(axis=1), 0.0, atol=1e-9)
+    assert np.abs(descriptors @ descriptors.T - np.eye(4)).max() > 0.1  # different layouts stay apart
+
+
+def test_flat_images_have_zero_descriptors_and_other_sizes_are_rejected():
+    np.testing.assert_allclose(metrics.structure_descriptors(np.full((2, 32, 32, 3), 0.6)), 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="16x16 blocks"):
+        metrics.structure_descriptors(np.zeros((1, 24, 24, 3)))
+
+
+def test_structure_and_retrieval_reward_the_own_counterpart():
+    target = blobs(16)
+    assert metrics.retrieval_at_1(target, target) == 1.0
+    assert metrics.structure_agreement(target, target) == pytest.approx(1.0)
+    order = np.random.default_rng(1).permutation(len(target))
+    shuffled = target[order]
+    assert metrics.retrieval_at_1(shuffled, target) == np.mean(order == np.arange(len(target))) < 0.5
+    assert metrics.structure_agreement(shuffled, target) < 0.8
+
+
+def test_a_collapsed_translator_retrieves_at_chance_and_has_no_diversity():
+    target = blobs(16)
+    outputs = collapsed(target[0], len(target))
+    assert metrics.l1(outputs[1:], outputs[:-1]) > 0.03  # to pixel distances the noisy copies differ
+    assert metrics.retrieval_at_1(outputs, target) <= 2 / len(target)
+    assert metrics.diversity(outputs, target) < 0.1
+
+
+def test_diversity_of_real_images_is_about_one():
+    target = blobs(16, seed=1)
+    assert metrics.diversity(np.roll(target, 1, axis=0), target) == pytest.approx(1.0)
+    assert 0.7 < metrics.diversity(blobs(16, seed=2), target) < 1.4
+
+
+def test_faint_noise_on_a_blank_page_is_no_diversity():
+    """Below MIN_CONTRAST a descriptor is not scaled up, else pooled noise would look like distinct layouts."""
+    blank_pages = collapsed(np.full((64, 64, 3), 0.97), 16, noise=0.01)
+    assert metrics.diversity(blank_pages, blobs(16)) < 0.1
+
+
+def test_diversity_needs_two_images():
+    assert metrics.diversity(blobs(1), blobs(4)) is None
+
+
 def test_float_images_outside_unit_range_are_rejected():
     with pytest.raises(ValueError, match=r"\(x \+ 1\) / 2"):
         metrics.l1(np.full((1, 8, 8, 3), -0.5), np.zeros((1, 8, 8, 3)))
@@ -132,11 +204,14 @@ def test_translation_metrics_are_json_ready():
     paired = metrics.translation_metrics(
         {"input": bags, "translated": sketches, "reconstructed": bags, "target": sketches},
         paired=True, sketch_output=True)
-    assert set(paired) == {"cycle_mse", "l1", "psnr", "ssim", "edge_f1", "swd"}
+    assert set(paired) == {"cycle_mse", "l1", "psnr", "ssim", "edge_f1", "structure", "retrieval_at_1",
+                           "diversity", "swd"}
     assert all(type(value) is float for value in paired.values())
-    assert paired["edge_f1"] == 1.0 and paired["cycle_mse"] == 0.0
+    assert paired["edge_f1"] == 1.0 and paired["cycle_mse"] == 0.0 and paired["retrieval_at_1"] == 1.0
+    assert paired["structure"] == pytest.approx(1.0) and paired["diversity"] == pytest.approx(1.0)
     unpaired = metrics.translation_metrics(
         {"input": sketches, "translated": bags, "reconstructed": sketches, "target": noise(6, seed=9)},
         paired=False)
-    assert [key for key, value in unpaired.items() if value is None] == ["l1", "psnr", "ssim", "edge_f1"]
+    assert [key for key, value in unpaired.items() if value is None] == ["l1", "psnr", "ssim", "edge_f1",
+                                                                         "structure", "retrieval_at_1"]
     json.dumps(unpaired)
