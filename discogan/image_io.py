@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFilter, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -74,6 +74,15 @@ def resize(array, size):
     if size is None:
         return array
     return np.asarray(Image.fromarray(array).resize((size, size), Image.LANCZOS))
+
+
+def thicken_lines(pixels):
+    """HxWx3 uint8 with dark lines one pixel wider on each side (a 3x3 minimum filter per channel).
+
+    The DiscoGAN authors prepare edges2* sketches this way at 256x256: a thin pen line shrunk to 64x64 fades
+    to light grey, and the models learn it poorly.
+    """
+    return np.asarray(Image.fromarray(pixels).filter(ImageFilter.MinFilter(3)))
 
 
 def give_ordinary_permissions(path):

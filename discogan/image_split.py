@@ -8,7 +8,7 @@ from typing import NamedTuple, Optional
 
 from discogan.batch import Summary, run_jobs
 from discogan.cli import UserError, run
-from discogan.image_io import list_images, load_rgb, resize, save_image
+from discogan.image_io import list_images, load_rgb, resize, save_image, thicken_lines
 from discogan.output_folders import staged_outputs
 
 SIDES = ("left", "right")
@@ -19,6 +19,7 @@ class SplitJob(NamedTuple):
     left: Path
     right: Path
     size: Optional[int]
+    thicken_sketch: bool
 
 
 def output_name(source, size):
@@ -27,22 +28,28 @@ def output_name(source, size):
 
 
 def split_image(job):
-    """Write the two halves of one pair; an odd middle column is dropped so both halves are equally wide."""
+    """Write the two halves of one pair; an odd middle column is dropped so both halves are equally wide.
+
+    With thicken_sketch the left half (the sketch) gets its lines thickened at full size, before any resize.
+    """
     pixels = load_rgb(job.source)
     height, width, _ = pixels.shape
     if width < 2:
         return f"too narrow to split ({width}x{height} pixels)"
     half = width // 2
-    save_image(job.left, resize(pixels[:, :half], job.size))
+    sketch = pixels[:, :half]
+    save_image(job.left, resize(thicken_lines(sketch) if job.thicken_sketch else sketch, job.size))
     save_image(job.right, resize(pixels[:, width - half:], job.size))
     return None
 
 
-def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=False, workers=None):
+def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=False, workers=None,
+                 thicken_sketch=False):
     """Split every image in path/_dir_ into path/_dir_A and path/_dir_B and return a Summary.
 
     a_side picks the half that becomes domain A ("left": sketches are A, photos B; "right": the reverse).
     resize=N writes NxN PNG files instead of full-size halves in the source format.
+    thicken_sketch thickens the left half's lines (see image_io.thicken_lines), whichever domain it becomes.
     """
     if a_side not in SIDES:
         raise UserError(f"--a_side must be one of {', '.join(SIDES)}, not {a_side!r}")
@@ -56,13 +63,13 @@ def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=Fals
     summary = Summary(f"split {source_folder}", [folder_a, folder_b])
     with staged_outputs([folder_a, folder_b], overwrite) as (staged_a, staged_b):
         left, right = (staged_a, staged_b) if a_side == "left" else (staged_b, staged_a)
-        jobs = [SplitJob(source, left / output_name(source, resize), right / output_name(source, resize), resize)
-                for source in sources]
+        jobs = [SplitJob(source, left / output_name(source, resize), right / output_name(source, resize), resize,
+                         thicken_sketch) for source in sources]
         run_jobs(split_image, jobs, summary, workers)
     return summary
 
 
-def main(path, _dir_="train", resize=None, a_side="left", overwrite=False, workers=None):
+def main(path, _dir_="train", resize=None, a_side="left", overwrite=False, workers=None, thicken_sketch=False):
     """Split path/_dir_/*.jpg pairs into path/_dir_A (left half) and path/_dir_B (right half).
 
     Args:
@@ -72,8 +79,9 @@ def main(path, _dir_="train", resize=None, a_side="left", overwrite=False, worke
       a_side: which half is domain A: left (the sketch) or right (the photo)
       overwrite: replace existing non-empty output folders
       workers: processes to use (default: every core)
+      thicken_sketch: thicken the sketch's (left half's) lines at full size, as the DiscoGAN authors did
     """
-    print(split_folder(path, _dir_, resize, a_side, overwrite, workers).report())
+    print(split_folder(path, _dir_, resize, a_side, overwrite, workers, thicken_sketch).report())
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from discogan.image_io import load_rgb, make_grid, save_image, to_uint8
+from discogan.image_io import load_rgb, make_grid, save_image, thicken_lines, to_uint8
 
 
 def test_written_files_get_ordinary_permissions_and_no_temporary_is_left(tmp_path):
@@ -30,3 +30,14 @@ def test_grid_and_range_conversion():
     grid = make_grid(tiles, gap=1)
     assert grid.shape == (5, 8, 3) and grid[0, 2].tolist() == [255] * 3 and grid[3, 0].tolist() == [0] * 3
     assert to_uint8(np.array([-1.0, 0.0, 1.0])).tolist() == [0, 128, 255]
+
+
+def test_thicken_lines_widens_a_one_pixel_dark_line_to_three():
+    white = np.full((9, 12, 3), 255, np.uint8)
+    sketch = white.copy()
+    sketch[:, 5] = (0, 40, 80)
+    thick = thicken_lines(sketch)
+    assert thick.dtype == np.uint8 and thick.shape == sketch.shape
+    np.testing.assert_array_equal(thick[:, 4:7], np.broadcast_to(sketch[:, 5:6], (9, 3, 3)))
+    np.testing.assert_array_equal(np.delete(thick, [4, 5, 6], axis=1), np.delete(white, [4, 5, 6], axis=1))
+    np.testing.assert_array_equal(thicken_lines(white), white)

@@ -32,6 +32,36 @@ def test_a_side_right_swaps_the_domains(tmp_path, pairs):
     np.testing.assert_array_equal(read(tmp_path / "trainB" / "12_AB.png"), pixels[:, :8])
 
 
+def sketch_pair(folder):
+    """A 16x32 pair: a one-pixel black line on the white left half, random pixels on the right."""
+    pixels = np.full((16, 32, 3), 255, np.uint8)
+    pixels[:, 7] = 0
+    pixels[:, 16:] = random_pixels(16, 16)
+    write_png(folder / "1_AB.png", pixels)
+    return pixels
+
+
+@pytest.mark.parametrize("a_side, sketch_domain, photo_domain", [("left", "A", "B"), ("right", "B", "A")])
+def test_thicken_sketch_thickens_the_left_half_only(tmp_path, a_side, sketch_domain, photo_domain):
+    pixels = sketch_pair(tmp_path / "train")
+    split_folder(tmp_path, "train", a_side=a_side, workers=1, thicken_sketch=True)
+    sketch = read(tmp_path / f"train{sketch_domain}" / "1_AB.png")
+    np.testing.assert_array_equal(sketch[:, 6:9], 0)
+    assert (np.delete(sketch, [6, 7, 8], axis=1) == 255).all()
+    thickened_photo = (tmp_path / f"train{photo_domain}" / "1_AB.png").read_bytes()
+    split_folder(tmp_path, "train", a_side=a_side, workers=1, overwrite=True)
+    assert (tmp_path / f"train{photo_domain}" / "1_AB.png").read_bytes() == thickened_photo
+    np.testing.assert_array_equal(read(tmp_path / f"train{sketch_domain}" / "1_AB.png"), pixels[:, :16])
+
+
+def test_thicken_sketch_comes_before_resize(tmp_path):
+    sketch_pair(tmp_path / "train")
+    split_folder(tmp_path, "train", resize=4, workers=1)
+    thin = read(tmp_path / "trainA" / "1_AB.png")
+    split_folder(tmp_path, "train", resize=4, workers=1, overwrite=True, thicken_sketch=True)
+    assert read(tmp_path / "trainA" / "1_AB.png").min() < thin.min()
+
+
 def test_bad_a_side_is_refused(tmp_path, pairs):
     with pytest.raises(UserError, match="a_side"):
         split_folder(tmp_path, "train", a_side="middle")
@@ -129,6 +159,12 @@ def test_command_line_keeps_the_books_flags(tmp_path, pairs):
     refused = subprocess.run(command, capture_output=True, text=True)
     assert refused.returncode == 2
     assert "valA" in refused.stderr and "--overwrite" in refused.stderr and "Traceback" not in refused.stderr
+    thickened = subprocess.run(command + ["--thicken_sketch", "--overwrite"], capture_output=True, text=True)
+    assert thickened.returncode == 0, thickened.stderr
+    name = sorted(pairs)[0]
+    thick, thin = read(tmp_path / "valA" / name), pairs[name][:, :8]
+    assert (thick <= thin).all() and (thick < thin).any()
+    np.testing.assert_array_equal(read(tmp_path / "valB" / name), pairs[name][:, 8:])
 
 
 
