@@ -90,8 +90,8 @@ def run_ours(batch, steps, warmup, profile=None):
         x_a, x_b = v1.data.make_one_shot_iterator(dataset).get_next()
         global_step = v1.train.get_or_create_global_step()
         step = build_train_step(x_a, x_b, 2e-4, global_step)
-        fetches = {"train": step.train_op, "d_loss": step.losses["d_loss"], "g_loss": step.losses["g_loss"]}
-        flops = step_flops(step.train_op)
+        fetches = {"train": step.d_train, "d_loss": step.losses["d_loss"], "g_loss": step.losses["g_loss"]}
+        flops = step_flops(step.d_train)
         init = v1.global_variables_initializer()
     with v1.Session(graph=graph, config=session_config()) as sess:
         sess.run(init)

@@ -17,7 +17,8 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from discogan.session import session_config  # noqa: E402
-from discogan.translate import IMAGES_KEY, Translator, build_translation  # noqa: E402
+from discogan.inference import IMAGES_KEY, Translator, build_translation  # noqa: E402
+from discogan.networks import Architecture  # noqa: E402
 
 v1 = tf.compat.v1
 
@@ -27,7 +28,7 @@ def bench(steps=20, batch_sizes=(1, 64), image_size=64, gf=64, direction="AtoB",
     graph = tf.Graph()
     with graph.as_default():
         images = v1.placeholder(tf.uint8, [None, None, None, 3], IMAGES_KEY)
-        translated = build_translation(images, direction, image_size, gf)
+        translated = build_translation(images, direction, Architecture(image_size, gf))
         initialise = v1.global_variables_initializer()
     session = v1.Session(graph=graph, config=session_config())
     session.run(initialise)

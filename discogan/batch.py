@@ -5,7 +5,6 @@ Dataset tools share this so a bad file is skipped and named instead of killing a
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial

@@ -1,140 +1,13 @@
 """Measure translation quality: `python -m discogan.evaluate --checkpoint_dir C --dataset_dir D [--split val]`.
 
-Both generators run in inference mode over the split's A and B images. Reported per direction (a2b, b2a):
-cycle reconstruction error, and on paired splits (the same file stem in valA and valB, as image_split writes)
-L1, PSNR, SSIM and, for a sketch output domain, edge F1; plus the sliced Wasserstein distance between real and
-generated patches. Three reference points give the numbers a scale: the same network untrained (same seed), the
-trivial translator that outputs the target domain's mean image, and a realistic translator that ignores its
-input (each translation is the real target-domain image of the next input). See discogan/metrics.py.
+Prints a table of the metrics per direction beside the reference points and writes them as JSON; what each
+number means is in discogan/evaluation.py and docs/metrics.md.
 """
 import json
 from pathlib import Path
 
-import numpy as np
-import tensorflow as tf
-
-from discogan import checkpoint, data, metrics, networks
 from discogan.cli import run
-from discogan.image_io import list_images, to_uint8
-from discogan.session import session_config
-from discogan.translate import restore_generators
-
-v1 = tf.compat.v1
-
-DIRECTIONS = ("a2b", "b2a")
-REFERENCES = ("untrained", "mean_image", "real_shuffled")
-METRIC_KEYS = ("cycle_mse", "l1", "psnr", "ssim", "edge_f1", "swd")
-SKETCH_DOMAINS = ("auto", "A", "B", "none")
-
-
-class CycleModel:
-    """Both generators in inference mode in one session: `run(a, b)` gives A->B, A->B->A, B->A, B->A->B."""
-
-    def __init__(self, image_size, gf, checkpoint_prefix=None, checkpoint_folder=None, config=None, seed=0):
-        graph = tf.Graph()
-        with graph.as_default():
-            v1.set_random_seed(seed)
-            shape = [None, image_size, image_size, 3]
-            self.x_a, self.x_b = v1.placeholder(tf.float32, shape), v1.placeholder(tf.float32, shape)
-            self.outputs, _ = networks.build_cycle(self.x_a, self.x_b, gf, training=False)
-            initialise = v1.global_variables_initializer()
-        self.session = v1.Session(graph=graph, config=session_config())
-        self.session.run(initialise)
-        if checkpoint_prefix:
-            restore_generators(self.session, checkpoint_folder, checkpoint_prefix, config)
-
-    def run(self, images_a, images_b):
-        return self.session.run(self.outputs, {self.x_a: images_a, self.x_b: images_b})
-
-    def close(self):
-        self.session.close()
-
-
-def in_batches(run_cycle, images_a, images_b, batch_size):
-    """run_cycle over aligned batches of A and B (the shorter domain is cycled to the longer's length)."""
-    count = max(len(images_a), len(images_b))
-    index_a, index_b = np.arange(count) % len(images_a), np.arange(count) % len(images_b)
-    parts = [run_cycle(images_a[index_a[i:i + batch_size]], images_b[index_b[i:i + batch_size]])
-             for i in range(0, count, batch_size)]
-    x_ab, x_aba, x_ba, x_bab = (np.concatenate(part) for part in zip(*parts))
-    return x_ab[:len(images_a)], x_aba[:len(images_a)], x_ba[:len(images_b)], x_bab[:len(images_b)]
-
-
-def is_sketch_domain(images):
-    """Sketches are grey lines on a mostly white page: almost no colour and a bright mean."""
-    unit = (np.asarray(images, np.float32) + 1.0) / 2.0
-    colourfulness = float(np.mean(unit.max(axis=-1) - unit.min(axis=-1)))
-    return colourfulness < 0.03 and float(unit.mean()) > 0.7
-
-
-def sketch_output(sketch_domain, images_a, images_b):
-    """Which direction draws sketches: (a2b outputs sketches, b2a outputs sketches)."""
-    if sketch_domain not in SKETCH_DOMAINS:
-        raise ValueError(f"--sketch_domain must be one of {', '.join(SKETCH_DOMAINS)}, got {sketch_domain!r}")
-    if sketch_domain == "auto":
-        return is_sketch_domain(images_b), is_sketch_domain(images_a)
-    return sketch_domain == "B", sketch_domain == "A"
-
-
-def score(cycle_outputs, images_a, images_b, paired, sketch_domain="auto", seed=0):
-    """Metrics per direction from the four cycle outputs (all in [-1, 1]); JSON-ready floats."""
-    x_ab, x_aba, x_ba, x_bab = (to_uint8(x) for x in cycle_outputs)
-    real_a, real_b = to_uint8(images_a), to_uint8(images_b)
-    sketch_b, sketch_a = sketch_output(sketch_domain, images_a, images_b)
-    return {
-        "a2b": metrics.translation_metrics({"input": real_a, "translated": x_ab, "reconstructed": x_aba,
-                                            "target": real_b}, paired, sketch_b, seed),
-        "b2a": metrics.translation_metrics({"input": real_b, "translated": x_ba, "reconstructed": x_bab,
-                                            "target": real_a}, paired, sketch_a, seed),
-    }
-
-
-def mean_image_outputs(images_a, images_b):
-    """The trivial translator's cycle: every translation is the target domain's mean image."""
-    mean_a, mean_b = images_a.mean(axis=0), images_b.mean(axis=0)
-    return (np.broadcast_to(mean_b, images_a.shape), np.broadcast_to(mean_a, images_a.shape),
-            np.broadcast_to(mean_a, images_b.shape), np.broadcast_to(mean_b, images_b.shape))
-
-
-def real_shuffled_outputs(images_a, images_b):
-    """A translator with perfectly real outputs that ignores its input: image i becomes the real image i + 1 of
-    the other domain. It is the floor of swd, and on the paired metrics it shows what realism alone scores."""
-    next_b = images_b[(np.arange(len(images_a)) + 1) % len(images_b)]
-    next_a = images_a[(np.arange(len(images_b)) + 1) % len(images_a)]
-    return next_b, np.roll(images_a, -1, axis=0), next_a, np.roll(images_b, -1, axis=0)
-
-
-def load_split(dataset_dir, split, image_size, limit=None):
-    """(images A, images B, paired): paired when both folders hold the same file stems, then aligned by stem."""
-    folders = [Path(dataset_dir) / f"{split}{domain}" for domain in "AB"]
-    files = []
-    for folder in folders:
-        found = list_images(folder)
-        if not found:
-            raise ValueError(f"{folder} holds no images")
-        files.append(found)
-    by_stem = [{path.stem: path for path in domain_files} for domain_files in files]
-    paired = by_stem[0].keys() == by_stem[1].keys()
-    if paired:
-        stems = sorted(by_stem[0])[:limit]
-        files = [[domain[stem] for stem in stems] for domain in by_stem]
-    else:
-        files = [domain_files[:limit] for domain_files in files]
-    return data.load_batch(files[0], image_size), data.load_batch(files[1], image_size), paired
-
-
-def format_table(results):
-    """A plain-text table: one row per metric, the model and both references for each direction."""
-    columns = [(direction, source) for direction in DIRECTIONS for source in ("model", *REFERENCES)]
-    header = f"{'metric':<10}" + "".join(f"{direction + ' ' + source:>19}" for direction, source in columns)
-    lines = [header, "-" * len(header)]
-    for key in METRIC_KEYS:
-        cells = []
-        for direction, source in columns:
-            value = (results if source == "model" else results[source])[direction][key]
-            cells.append(f"{'-' if value is None else f'{value:.4f}':>19}")
-        lines.append(f"{key:<10}" + "".join(cells))
-    return "\n".join(lines)
+from discogan.evaluation import evaluate_checkpoint, format_table
 
 
 def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, batch_size=64,
@@ -151,26 +24,7 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
       sketch_domain: which domain holds sketches for edge F1: auto (detected), A, B or none.
       seed: seed of the untrained reference network and of the SWD projections.
     """
-    if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"--batch_size must be a whole number >= 1, got {batch_size!r}")
-    folder, prefix, config = checkpoint.resolve_checkpoint(checkpoint_dir)
-    images_a, images_b, paired = load_split(dataset_dir, split, config["image_size"], limit)
-    results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
-               "count": {"A": len(images_a), "B": len(images_b)}}
-    for name, restore in (("model", True), ("untrained", False)):
-        model = CycleModel(config["image_size"], config["gf"], prefix if restore else None, folder, config, seed)
-        try:
-            outputs = in_batches(model.run, images_a, images_b, batch_size)
-        finally:
-            model.close()
-        scores = score(outputs, images_a, images_b, paired, sketch_domain, seed)
-        if name == "model":
-            results.update(scores)
-        else:
-            results[name] = scores
-    for name, outputs in (("mean_image", mean_image_outputs(images_a, images_b)),
-                          ("real_shuffled", real_shuffled_outputs(images_a, images_b))):
-        results[name] = score(outputs, images_a, images_b, paired, sketch_domain, seed)
+    results = evaluate_checkpoint(checkpoint_dir, dataset_dir, split, limit, batch_size, sketch_domain, seed)
     print(format_table(results), flush=True)
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)

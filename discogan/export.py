@@ -12,11 +12,12 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from discogan import checkpoint
+from discogan import checkpoint, networks
 from discogan.cli import run
+from discogan.config import check_whole
+from discogan.inference import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 from discogan.output_folders import swap_in
 from discogan.session import session_config
-from discogan.translate import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 
 v1 = tf.compat.v1
 
@@ -30,24 +31,23 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
       version: the version sub-folder, a whole number (TF Serving serves the highest).
       overwrite: replace an existing export of this version instead of refusing.
     """
-    if int(version) != version or version < 0:
-        raise ValueError(f"--version must be a whole number >= 0, got {version!r}")
+    check_whole("version", version, minimum=0)
     target = Path(export_dir) / str(int(version))
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists: pass --overwrite to replace it, or another --version")
-    folder, prefix, config = checkpoint.resolve_checkpoint(checkpoint_dir)
+    folder, prefix, record = checkpoint.resolve_checkpoint(checkpoint_dir)
     graph = tf.Graph()
     with graph.as_default():
         signatures = {}
         for direction, name in SIGNATURES.items():
             images = v1.placeholder(tf.uint8, [None, None, None, 3], f"{name}_{IMAGES_KEY}")
-            translated = build_translation(images, direction, config["image_size"], config["gf"])
+            translated = build_translation(images, direction, networks.Architecture.of(record))
             signatures[name] = v1.saved_model.predict_signature_def({IMAGES_KEY: images}, {IMAGES_KEY: translated})
         # Build beside the target and swap it in, so a failed export never leaves half a model to be served.
         staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         try:
             with v1.Session(graph=graph, config=session_config()) as session:
-                restore_generators(session, folder, prefix, config)
+                restore_generators(session, folder, prefix, record)
                 builder = v1.saved_model.Builder(str(staging))
                 builder.add_meta_graph_and_variables(session, [v1.saved_model.tag_constants.SERVING],
                                                      signature_def_map=signatures, strip_default_attrs=True)

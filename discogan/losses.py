@@ -16,11 +16,35 @@ def mse(prediction, target):
     return tf.reduce_mean(tf.math.squared_difference(prediction, target))
 
 
-def generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2):
-    """Per-direction generator losses: reconstruction and fooling the other domain's discriminator."""
-    g_loss_a2b = lambda_l2 * mse(x_aba, x_a) + binary_cross_entropy_loss(logits=logits_fake_b, labels=1.0)
-    g_loss_b2a = lambda_l2 * mse(x_bab, x_b) + binary_cross_entropy_loss(logits=logits_fake_a, labels=1.0)
-    return {"g_loss_a2b": g_loss_a2b, "g_loss_b2a": g_loss_b2a, "g_loss": g_loss_a2b + g_loss_b2a}
+def feature_matching_loss(real_features, fake_features):
+    """Sum over layers of the mean squared difference of the batch-mean features of real and fake images.
+
+    The DiscoGAN authors write it as HingeEmbeddingLoss with target 1, which is that mean: the generator is
+    asked to match the statistics the discriminator sees in real images, not only to fool its last layer.
+    """
+    return tf.add_n([mse(tf.reduce_mean(fake, axis=0), tf.reduce_mean(real, axis=0))
+                     for real, fake in zip(real_features, fake_features)])
+
+
+def generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2, feature_matching=0.0,
+                     matched_features=None):
+    """Per-direction generator losses: lambda_l2 * reconstruction + the adversarial term, and each term alone.
+
+    The adversarial term is fooling the other domain's discriminator, mixed with feature matching when
+    `feature_matching` > 0: (1 - f) * gan + f * fm, the matched features given as
+    {"a2b": (real B features, A->B features), "b2a": (real A features, B->A features)}.
+    Every entry of the returned dict is logged to TensorBoard.
+    """
+    terms = {}
+    for direction, x, round_trip, logits in (("a2b", x_a, x_aba, logits_fake_b), ("b2a", x_b, x_bab, logits_fake_a)):
+        terms[f"recon_loss_{direction}"] = mse(round_trip, x)
+        terms[f"gan_loss_{direction}"] = adversarial = binary_cross_entropy_loss(logits=logits, labels=1.0)
+        if feature_matching:
+            terms[f"fm_loss_{direction}"] = feature_matching_loss(*matched_features[direction])
+            adversarial = (1.0 - feature_matching) * adversarial + feature_matching * terms[f"fm_loss_{direction}"]
+        terms[f"g_loss_{direction}"] = lambda_l2 * terms[f"recon_loss_{direction}"] + adversarial
+    terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
+    return terms
 
 
 def discriminator_losses(logits_real_a, logits_fake_a, logits_real_b, logits_fake_b):

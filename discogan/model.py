@@ -1,7 +1,9 @@
 """The DiscoGAN model of the book chapter: graph, training loop, samples and checkpoints.
 
-One training iteration is one `session.run`: the generator step, then the discriminator step on fakes drawn
-from the image pool, ordered by control dependencies, with the input batch coming from a tf.data iterator.
+One training iteration is one `session.run`. In the book's schedule it runs the generator step, then the
+discriminator step on fakes drawn from the image pool, ordered by control dependencies; with the authors'
+`--update_interval 3` an iteration runs one of the two. The input batch comes from a tf.data iterator and the
+options from `discogan.config.TrainConfig`.
 """
 import math
 import shutil
@@ -12,7 +14,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from discogan import checkpoint, data, evaluate, networks
+from discogan import checkpoint, data, evaluation, networks
+from discogan.config import TrainConfig
 from discogan.image_io import encode_png, make_grid, save_image, to_uint8
 from discogan.image_pool import ImagePool
 from discogan.losses import discriminator_losses, generator_losses
@@ -23,9 +26,6 @@ from discogan.session import session_config
 v1 = tf.compat.v1
 
 SAMPLE_COUNT = 8
-ARCHITECTURE_KEYS = ("image_size", "gf", "df")
-SUMMARY_TAGS = ("g_loss_a2b", "g_loss_b2a", "g_loss", "db_loss", "da_loss", "d_loss",
-                "db_loss_real", "db_loss_fake", "da_loss_real", "da_loss_fake")
 
 
 def linear_decay_learning_rate(epoch, l_r, epochs, epoch_step):
@@ -35,45 +35,68 @@ def linear_decay_learning_rate(epoch, l_r, epochs, epoch_step):
     return tf.where(epoch < epoch_step, tf.constant(l_r, tf.float32), tf.maximum(decayed, 0.0))
 
 
-def build_train_step(x_a, x_b, learning_rate, global_step, gf=64, df=64, lambda_l2=1.0, pool_size=50,
-                     beta1=0.5, beta2=0.99):
-    """One DiscoGAN training iteration on the batches `x_a`, `x_b`: the generator step, then the
-    discriminator step on pooled fakes; running `train_op` once runs both and increments `global_step`.
+def reconstruction_weight(global_step, config):
+    """lambda_l2, or curriculum_lambda_l2 for the first gan_curriculum iterations (the authors' curriculum)."""
+    if not config.gan_curriculum:
+        return config.lambda_l2
+    return tf.where(global_step < config.gan_curriculum, config.curriculum_lambda_l2, config.lambda_l2)
 
+
+def with_weight_decay(gradients, weight_decay):
+    """Add weight_decay * w to each gradient, as PyTorch's Adam(weight_decay=...) does (L2, not AdamW)."""
+    if not weight_decay:
+        return gradients
+    return [(gradient + weight_decay * variable, variable) for gradient, variable in gradients]
+
+
+def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig()):
+    """The DiscoGAN training iteration(s) on the batches `x_a`, `x_b`, built from `config`.
+
+    `config.update_interval` 1 (the book): one op runs the generator step, then the discriminator step on pooled
+    fakes. N > 1 (the authors'): a discriminator step on every Nth iteration and a generator step on the others.
+    `iteration_ops[step % len(iteration_ops)]` is the op of iteration `step`; each increments `global_step`.
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
-    (in-memory images) train the very same graph. Returns a namespace with losses, g_vars, d_vars, the pools
-    and pooled fakes, g_train and train_op.
+    (in-memory images) train the very same graph. Returns a namespace with the loss terms of each side
+    (`g_losses`, `d_losses`, and `losses` holding both), the pooled fakes, g_train, d_train and iteration_ops.
     """
-    (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, gf)
-    logits_fake_b = networks.build_discriminator(x_ab, "discriminator_B", df)
-    logits_fake_a = networks.build_discriminator(x_ba, "discriminator_A", df)
-    losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2)
+    architecture = networks.Architecture.of(config)
+    df = architecture.df
+    (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, architecture)
+    logits_fake_b, features_fake_b = networks.build_discriminator(x_ab, "discriminator_B", df, return_features=True)
+    logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, "discriminator_A", df, return_features=True)
 
     image_shape = x_a.shape[1:]
-    pool_a = ImagePool(image_shape, "image_pool_A", pool_size)
-    pool_b = ImagePool(image_shape, "image_pool_B", pool_size)
-    pooled_fake_a = pool_a.query(x_ba)
-    pooled_fake_b = pool_b.query(x_ab)
+    pooled_fake_a = ImagePool(image_shape, "image_pool_A", config.pool_size).query(x_ba)
+    pooled_fake_b = ImagePool(image_shape, "image_pool_B", config.pool_size).query(x_ab)
     with collect_update_ops() as discriminator_updates:
-        logits_real_b = networks.build_discriminator(x_b, "discriminator_B", df, reuse=True)
+        logits_real_b, features_real_b = networks.build_discriminator(x_b, "discriminator_B", df, reuse=True,
+                                                                      return_features=True)
         logits_pooled_b = networks.build_discriminator(pooled_fake_b, "discriminator_B", df, reuse=True)
-        logits_real_a = networks.build_discriminator(x_a, "discriminator_A", df, reuse=True)
+        logits_real_a, features_real_a = networks.build_discriminator(x_a, "discriminator_A", df, reuse=True,
+                                                                      return_features=True)
         logits_pooled_a = networks.build_discriminator(pooled_fake_a, "discriminator_A", df, reuse=True)
-    losses.update(discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b))
+    g_losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a,
+                                reconstruction_weight(global_step, config), config.feature_matching,
+                                {"a2b": (features_real_b, features_fake_b), "b2a": (features_real_a, features_fake_a)})
+    d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b)
 
     g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]
     d_vars = [v for v in v1.trainable_variables() if v.name.startswith("discriminator_")]
-    g_optimizer = v1.train.AdamOptimizer(learning_rate, beta1, beta2, name="Adam_G")
-    d_optimizer = v1.train.AdamOptimizer(learning_rate, beta1, beta2, name="Adam_D")
+    g_optimizer = v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2, name="Adam_G")
+    d_optimizer = v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2, name="Adam_D")
+    combined = config.update_interval == 1
+    g_gradients = with_weight_decay(g_optimizer.compute_gradients(g_losses["g_loss"], g_vars), config.weight_decay)
+    d_gradients = with_weight_decay(d_optimizer.compute_gradients(d_losses["d_loss"], d_vars), config.weight_decay)
     with tf.control_dependencies(generator_updates):
-        g_train = g_optimizer.minimize(losses["g_loss"], var_list=g_vars)
-    d_gradients = d_optimizer.compute_gradients(losses["d_loss"], var_list=d_vars)
-    # The discriminator may only change after the generator step has read it.
-    with tf.control_dependencies([g_train, *discriminator_updates]):
-        train_op = d_optimizer.apply_gradients(d_gradients, global_step=global_step)
-    return types.SimpleNamespace(losses=losses, g_vars=g_vars, d_vars=d_vars, pool_a=pool_a, pool_b=pool_b,
-                                 pooled_fake_a=pooled_fake_a, pooled_fake_b=pooled_fake_b, g_train=g_train,
-                                 train_op=train_op)
+        g_train = g_optimizer.apply_gradients(g_gradients, global_step=None if combined else global_step)
+    # Combined, the discriminator may only change after the generator step has read it.
+    with tf.control_dependencies([*discriminator_updates, *([g_train] if combined else [])]):
+        d_train = d_optimizer.apply_gradients(d_gradients, global_step=global_step)
+    iteration_ops = [d_train] if combined else [d_train] + [g_train] * (config.update_interval - 1)
+    return types.SimpleNamespace(g_losses=g_losses, d_losses=d_losses, losses={**g_losses, **d_losses},
+                                 g_vars=g_vars, d_vars=d_vars, pooled_fake_a=pooled_fake_a,
+                                 pooled_fake_b=pooled_fake_b, g_train=g_train, d_train=d_train,
+                                 iteration_ops=iteration_ops)
 
 
 def archive_folder(folder):
@@ -112,152 +135,126 @@ class StopRequest:
 class DiscoGAN:
     """Unpaired translation between domain A (`trainA/`) and domain B (`trainB/`) of `dataset_dir`.
 
-    Args:
-      dataset_dir: folder with trainA/ and trainB/ image folders.
-      epochs: number of epochs to train.
-      lambda_l2: weight of the reconstruction (MSE) losses.
-      image_size: network input and output size (a power of two, 64 in the book).
-      batch_size: image pairs per iteration.
-      gf: width of the generators' first layer.
-      df: width of the discriminators' first layer.
-      l_r: Adam learning rate.
-      beta1: Adam beta1.
-      beta2: Adam beta2.
-      train_size: at most this many images of each domain per epoch.
-      epoch_step: epoch from which the learning rate decays linearly to zero.
-      load_size: images are resized to this size, then randomly cropped to fine_size.
-      fine_size: training crop size; must equal image_size.
-      checkpoint_dir: checkpoints go to checkpoint_dir/<run name>.
-      sample_dir: sample images go to sample_dir/<run name>.
-      print_freq: write a sample image every print_freq iterations.
-      save_freq: save a checkpoint every save_freq iterations (and at the end).
-      log_dir: TensorBoard event files go to log_dir/<run name>.
-      seed: random seed for initialisation, shuffling and augmentation (None: random).
-      pool_size: image pool size (0 disables the pool).
-      fresh: start afresh, moving an earlier run's checkpoints, logs and samples aside instead of resuming.
-      run_name: sub-folder name for this run (default: the dataset folder's name).
-      eval_freq: every eval_freq iterations evaluate on valA/valB and log eval/ scalars and images/ (0: off).
-      eval_count: images per domain of the fixed evaluation subset (the first ones by name).
+    `DiscoGAN(dataset_dir, recipe="book", **options)` takes the options of `discogan.config.TrainConfig`
+    (`process_main --help` lists them); `model.config` is the resulting TrainConfig.
     """
 
-    def __init__(self, dataset_dir, epochs=200, lambda_l2=1.0, image_size=64, batch_size=64, gf=64, df=64,
-                 l_r=2e-4, beta1=0.5, beta2=0.99, train_size=10000, epoch_step=10, load_size=64, fine_size=64,
-                 checkpoint_dir="checkpoint", sample_dir="sample", print_freq=5, save_freq=10, log_dir="logs",
-                 seed=None, pool_size=50, fresh=False, run_name=None, eval_freq=0, eval_count=64):
-        networks.check_image_size(image_size)
-        for flag, value in (("epochs", epochs), ("batch_size", batch_size), ("gf", gf), ("df", df),
-                            ("train_size", train_size), ("print_freq", print_freq), ("save_freq", save_freq)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"--{flag} must be a whole number >= 1, got {value!r}")
-        if fine_size != image_size:
-            raise ValueError(f"--fine_size ({fine_size}) must equal --image_size ({image_size})")
-        if load_size < fine_size:
-            raise ValueError(f"--load_size ({load_size}) must be at least --fine_size ({fine_size})")
-        for flag, value in (("eval_freq", eval_freq), ("eval_count", eval_count)):
-            if int(value) != value or value < 0:
-                raise ValueError(f"--{flag} must be a whole number >= 0, got {value!r}")
-        if pool_size < 0 or l_r <= 0 or lambda_l2 < 0:
-            raise ValueError("--pool_size and --lambda_l2 must be >= 0 and --l_r > 0")
+    def __init__(self, dataset_dir=None, recipe="book", **options):
+        if dataset_dir is None:
+            raise ValueError("--dataset_dir is required (a folder with trainA/ and trainB/), or use --demo")
+        self.config = config = TrainConfig.create(recipe, dataset_dir=str(dataset_dir), **options)
         self.dataset_dir = Path(dataset_dir)
-        self.epochs, self.lambda_l2, self.image_size, self.batch_size = epochs, lambda_l2, image_size, batch_size
-        self.gf, self.df, self.l_r, self.beta1, self.beta2 = gf, df, l_r, beta1, beta2
-        self.train_size, self.epoch_step, self.load_size, self.fine_size = train_size, epoch_step, load_size, fine_size
-        self.print_freq, self.save_freq, self.seed, self.pool_size = print_freq, save_freq, seed, pool_size
-        self.fresh, self.eval_freq = fresh, eval_freq
-        self.eval_images = (evaluate.load_split(self.dataset_dir, "val", image_size, eval_count) if eval_freq
-                            else None)
+        self.eval_images = (evaluation.load_split(self.dataset_dir, "val", config.image_size, config.eval_count)
+                            if config.eval_freq else None)
         self.eval_history = []
-        self.files_a = data.domain_files(self.dataset_dir / "trainA", batch_size)
-        self.files_b = data.domain_files(self.dataset_dir / "trainB", batch_size)
-        self.batch_ids = data.iterations_per_epoch(self.files_a, self.files_b, train_size, batch_size)
-        run_name = run_name or self.dataset_dir.resolve().name
-        self.checkpoint_dir = Path(checkpoint_dir) / run_name
-        self.sample_dir = Path(sample_dir) / run_name
-        self.log_dir = Path(log_dir) / run_name
+        self.files_a = data.domain_files(self.dataset_dir / "trainA", config.batch_size)
+        self.files_b = data.domain_files(self.dataset_dir / "trainB", config.batch_size)
+        self.batch_ids = data.iterations_per_epoch(self.files_a, self.files_b, config.train_size, config.batch_size)
+        run_name = config.run_name or self.dataset_dir.resolve().name
+        self.checkpoint_dir = Path(config.checkpoint_dir) / run_name
+        self.sample_dir = Path(config.sample_dir) / run_name
+        self.log_dir = Path(config.log_dir) / run_name
         self.graph = tf.Graph()
         with self.graph.as_default():
-            if seed is not None:
-                v1.set_random_seed(seed)
+            if config.seed is not None:
+                v1.set_random_seed(config.seed)
             self.build_network()
 
-    @property
-    def config(self):
-        """What translate, export and evaluate need to rebuild the generators."""
-        return {"image_size": self.image_size, "gf": self.gf, "df": self.df,
-                "dataset_dir": str(self.dataset_dir.resolve())}
+    def record(self):
+        """config.json: the whole config (the dataset folder made absolute) and the versions that wrote it."""
+        return {**self.config.record(), "dataset_dir": str(self.dataset_dir.resolve())}
 
     def build_network(self):
-        """Training graph (batch statistics), inference graph for samples (moving averages), losses, summaries."""
-        x_a, x_b = data.train_batches(self.files_a, self.files_b, self.batch_size, self.batch_ids,
-                                      self.load_size, self.fine_size, self.seed)
+        """Training graph (batch statistics), inference graph for samples (moving averages), losses, summaries.
+
+        Every loss term the step returns is logged under its own name, with the learning rate and the
+        reconstruction weight.
+        """
+        config = self.config
+        x_a, x_b = data.train_batches(self.files_a, self.files_b, config.batch_size, self.batch_ids,
+                                      config.load_size, config.fine_size, config.seed)
         self.global_step = v1.train.get_or_create_global_step()
         epoch = self.global_step // self.batch_ids
-        self.learning_rate = linear_decay_learning_rate(epoch, self.l_r, self.epochs, self.epoch_step)
-        step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, self.gf, self.df, self.lambda_l2,
-                                self.pool_size, self.beta1, self.beta2)
-        self.losses, self.g_vars, self.d_vars = step.losses, step.g_vars, step.d_vars
-        self.pool_a, self.pool_b = step.pool_a, step.pool_b
-        self.pooled_fake_a, self.pooled_fake_b = step.pooled_fake_a, step.pooled_fake_b
-        self.g_train, self.train_op = step.g_train, step.train_op
+        self.learning_rate = linear_decay_learning_rate(epoch, config.l_r, config.epochs, config.epoch_step)
+        step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, config)
+        self.losses, self.pooled_fake_a, self.pooled_fake_b = step.losses, step.pooled_fake_a, step.pooled_fake_b
+        schedule = [v1.summary.scalar("learning_rate", self.learning_rate),
+                    v1.summary.scalar("lambda_l2", reconstruction_weight(self.global_step, config))]
+        summaries = {side: v1.summary.merge([v1.summary.scalar(tag, value) for tag, value in terms.items()])
+                     for side, terms in (("g", step.g_losses), ("d", step.d_losses))}
+        summaries["g"] = v1.summary.merge([summaries["g"], *schedule])
+        self.iteration_fetches = []
+        for op in step.iteration_ops:  # what to run and report on each iteration of the cycle
+            sides = "gd" if op is step.d_train and config.update_interval == 1 else "d" if op is step.d_train else "g"
+            self.iteration_fetches.append({"train": op, "summary": [summaries[side] for side in sides],
+                                           **{f"{side}_loss": self.losses[f"{side}_loss"] for side in sides}})
+        self.train_op = step.iteration_ops[0]  # the book's whole iteration (a D step with update_interval > 1)
 
-        image_shape = [self.image_size, self.image_size, 3]
-        for tag in SUMMARY_TAGS:
-            v1.summary.scalar(tag, self.losses[tag])
-        v1.summary.scalar("learning_rate", self.learning_rate)
-        self.summary_op = v1.summary.merge_all()
-
+        image_shape = [config.image_size, config.image_size, 3]
         self.sample_a = v1.placeholder(tf.float32, [None, *image_shape], "sample_A")
         self.sample_b = v1.placeholder(tf.float32, [None, *image_shape], "sample_B")
         (self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab), _ = networks.build_cycle(
-            self.sample_a, self.sample_b, self.gf, training=False, reuse=True)
+            self.sample_a, self.sample_b, networks.Architecture.of(config), training=False, reuse=True)
         self.saver = v1.train.Saver(max_to_keep=5, save_relative_paths=True)  # the folder can be moved
 
     def train_network(self):
         """Train from the latest checkpoint (or from scratch) to `epochs`, saving on Ctrl-C or SIGTERM."""
-        if self.fresh:
+        config = self.config
+        if config.fresh:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
                 archive_folder(folder)
         with v1.Session(graph=self.graph, config=session_config()) as self.sess:
             self.sess.run(v1.global_variables_initializer())
             resumed = self.load_model()
-            checkpoint.save_config(self.checkpoint_dir, self.config)
+            checkpoint.save_config(self.checkpoint_dir, self.record())
             writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
-            self.sample_images = (data.load_batch(self.files_a[:SAMPLE_COUNT], self.image_size),
-                                  data.load_batch(self.files_b[:SAMPLE_COUNT], self.image_size))
+            self.sample_images = (data.load_batch(self.files_a[:SAMPLE_COUNT], config.image_size),
+                                  data.load_batch(self.files_b[:SAMPLE_COUNT], config.image_size))
             start_step = int(self.sess.run(self.global_step))
-            total_steps = self.epochs * self.batch_ids
-            print(f"training {self.dataset_dir}: {len(self.files_a)} A / {len(self.files_b)} B images, "
-                  f"{self.batch_ids} iterations per epoch, step {start_step} of {total_steps}; "
-                  f"checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, samples in {self.sample_dir}",
-                  flush=True)
+            total_steps = config.epochs * self.batch_ids
+            print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
+                  f"{len(self.files_b)} B images, {self.batch_ids} iterations per epoch, step {start_step} of "
+                  f"{total_steps}; checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, samples in "
+                  f"{self.sample_dir}", flush=True)
             start_time = self.train_start = time.time()
-            fetches = {"train": self.train_op, "summary": self.summary_op,
-                       "d_loss": self.losses["d_loss"], "g_loss": self.losses["g_loss"]}
-            step = start_step
+            step, last = start_step, {"d_loss": math.nan, "g_loss": math.nan}
             with StopRequest() as stop:
                 while step < total_steps and not stop.requested:
                     epoch, idx = divmod(step, self.batch_ids)
                     step_start = time.time()
-                    result = self.sess.run(fetches)
+                    result = self.sess.run(self.iteration_fetches[step % len(self.iteration_fetches)])
                     step += 1
-                    writer.add_summary(result["summary"], step)
-                    if not (math.isfinite(result["d_loss"]) and math.isfinite(result["g_loss"])):
-                        raise FloatingPointError(f"loss became {result['d_loss']}/{result['g_loss']} at step {step}")
+                    for summary in result.pop("summary"):
+                        writer.add_summary(summary, step)
+                    losses = {key: value for key, value in result.items() if key.endswith("_loss")}
+                    last.update(losses)
+                    if not all(math.isfinite(value) for value in losses.values()):
+                        raise FloatingPointError(f"loss became {last['d_loss']}/{last['g_loss']} at step {step}")
                     elapsed = time.time() - start_time
                     print(f"Epoch: [{epoch:2d}] [{idx:4d}/{self.batch_ids:4d}] time: {elapsed:4.4f}, "
-                          f"d_loss: {result['d_loss']:.4f}, g_loss: {result['g_loss']:.4f}, "
-                          f"{self.batch_size / (time.time() - step_start):.1f} pairs/s, ETA "
+                          f"d_loss: {last['d_loss']:.4f}, g_loss: {last['g_loss']:.4f}, "
+                          f"{config.batch_size / (time.time() - step_start):.1f} pairs/s, ETA "
                           f"{format_seconds(elapsed / (step - start_step) * (total_steps - step))}", flush=True)
-                    if step % self.print_freq == 0:
+                    if step % config.print_freq == 0:
                         self.sample_model(self.sample_dir, epoch, idx)
-                    if self.eval_freq and step % self.eval_freq == 0:
+                    if config.eval_freq and step % config.eval_freq == 0:
                         self.evaluate_model(writer, step)
-                    if step % self.save_freq == 0:
+                    if step % config.save_freq == 0:
                         self.save_model(self.checkpoint_dir, step)
-            if step % self.save_freq:
+                    if self.out_of_time():
+                        break
+            if step % config.save_freq:
                 self.save_model(self.checkpoint_dir, step)
             writer.close()
         return step
+
+    def out_of_time(self):
+        """True once --time_limit seconds of training have passed (never without a limit)."""
+        limit = self.config.time_limit
+        if limit and time.time() - self.train_start >= limit:
+            print(f"--time_limit {limit:g} s reached: saving a checkpoint", flush=True)
+            return True
+        return False
 
     def translate_samples(self, images_a, images_b):
         """Inference-mode (moving-average batch norm) A->B->A and B->A->B of two batches."""
@@ -283,8 +280,8 @@ class DiscoGAN:
         """Score the fixed validation subset (discogan.evaluate's metrics); log eval/ scalars and an images/ picture,
         which also goes to sample_dir/val_STEP.png."""
         images_a, images_b, paired = self.eval_images
-        outputs = evaluate.in_batches(self.translate_samples, images_a, images_b, self.batch_size)
-        scores = evaluate.score(outputs, images_a, images_b, paired)
+        outputs = evaluation.in_batches(self.translate_samples, images_a, images_b, self.config.batch_size)
+        scores = evaluation.score(outputs, images_a, images_b, paired)
         values = [v1.Summary.Value(tag=f"eval/{direction}/{key}", simple_value=value)
                   for direction, metrics in scores.items() for key, value in metrics.items() if value is not None]
         picture = self.cycle_picture(images_a, images_b, outputs)
@@ -309,11 +306,11 @@ class DiscoGAN:
         prefix = checkpoint.latest_checkpoint(checkpoint_dir)
         if prefix is None:
             return False
-        saved = checkpoint.load_config(checkpoint_dir)
-        mismatched = {key: (saved.get(key), self.config[key]) for key in ARCHITECTURE_KEYS
-                      if saved.get(key) != self.config[key]}
-        if mismatched:
-            details = ", ".join(f"--{key} {old} there, {new} now" for key, (old, new) in mismatched.items())
+        saved = networks.Architecture.of(checkpoint.load_config(checkpoint_dir))
+        wanted = networks.Architecture.of(self.config)
+        if saved != wanted:
+            details = ", ".join(f"--{key} {old} there, {new} now" for key, old, new
+                                in zip(wanted._fields, saved, wanted) if old != new)
             raise ValueError(f"{checkpoint_dir} holds a different model ({details}): pass --fresh to move it "
                              f"aside, or another --checkpoint_dir")
         self.saver.restore(self.sess, prefix)

@@ -1,13 +1,15 @@
-"""The DiscoGAN generator (conv encoder-decoder through a 1x1 code) and discriminator, as in the book.
+"""The DiscoGAN generator (conv encoder-decoder) and discriminator, as in the book, and the authors' variant.
 
-For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf, a 4x4
-valid conv to a 1x1x100 code, then mirrored transposed convs back to 64x64x3 with tanh. Larger powers of two
-add stride-2 layers (channels capped at 8x). No layer has a bias, as in the official DiscoGAN networks: batch
-norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU also stops TensorFlow's
-graph optimizer (its remapper pass fails on that pattern and skips every fusion).
+For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf; the book
+then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottleneck="code"`), the DiscoGAN
+authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
+convs back to 64x64x3 with tanh. Larger powers of two add stride-2 layers (channels capped at 8x). No layer has
+a bias, as in the official DiscoGAN networks: batch norm's beta makes one redundant, and a bias between the
+first conv and its leaky ReLU also stops TensorFlow's graph optimizer (its remapper pass fails on that pattern
+and skips every fusion).
 """
 import math
-import re
+from typing import NamedTuple
 
 import tensorflow as tf
 
@@ -16,6 +18,20 @@ from discogan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpos
 v1 = tf.compat.v1
 
 CODE_SIZE = 100
+
+
+class Architecture(NamedTuple):
+    """What the networks' variables depend on; recorded in config.json and read back by every command."""
+    image_size: int = 64
+    gf: int = 64
+    df: int = 64
+    bottleneck: str = "code"
+
+    @classmethod
+    def of(cls, config):
+        """From a TrainConfig or a config.json dict; a record older than the bottleneck option is the book's."""
+        get = config.get if isinstance(config, dict) else lambda key, default=None: getattr(config, key, default)
+        return cls(get("image_size"), get("gf"), get("df"), get("bottleneck", "code"))
 
 
 def check_image_size(image_size):
@@ -29,65 +45,67 @@ def _widths(base, image_size):
     return [base * min(2 ** i, 8) for i in range(int(math.log2(image_size)) - 2)]
 
 
-def build_generator(x, name, gf=64, training=True, reuse=False):
+def build_generator(x, name, gf=64, training=True, reuse=False, bottleneck="code"):
     """Translate a batch of [-1, 1] images to the other domain; output has the input's shape, in [-1, 1]."""
     image_size = int(x.shape[1])
     check_image_size(image_size)
     widths = _widths(gf, image_size)
     with v1.variable_scope(name, reuse=reuse):
-        h = x
-        for i, width in enumerate(widths, start=1):
-            with v1.variable_scope(f"dwn{i}"):
-                h = conv2d(h, width, "conv")
-                h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
-        with v1.variable_scope(f"dwn{len(widths) + 1}"):
-            h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
-        with v1.variable_scope("up1"):
-            h = conv2d_transpose(h, widths[-1], "deconv", stride=1, padding="VALID")
-            h = tf.nn.relu(batch_norm(h, "bn", training))
-        for i, width in enumerate(reversed(widths[:-1]), start=2):
+        h = _encoder(x, widths, training)[-1]
+        decoder_widths = list(reversed(widths[:-1]))
+        if bottleneck == "code":
+            with v1.variable_scope(f"dwn{len(widths) + 1}"):
+                h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
+            with v1.variable_scope("up1"):
+                h = conv2d_transpose(h, widths[-1], "deconv", stride=1, padding="VALID")
+                h = tf.nn.relu(batch_norm(h, "bn", training))
+            first_up = 2
+        elif bottleneck == "spatial":
+            first_up = 1
+        else:
+            raise ValueError(f"bottleneck must be one of code, spatial; got {bottleneck!r}")
+        for i, width in enumerate(decoder_widths, start=first_up):
             with v1.variable_scope(f"up{i}"):
                 h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
-        with v1.variable_scope(f"up{len(widths) + 1}"):
+        with v1.variable_scope(f"up{first_up + len(decoder_widths)}"):
             return tf.tanh(conv2d_transpose(h, 3, "deconv"))
 
 
-def generator_architecture(shapes, name):
-    """(image_size, gf) of generator `name` in a {variable name: shape} map such as a checkpoint's; None if absent.
+def _encoder(x, widths, training):
+    """The stride-2 convs shared by generators and discriminators: conv, batch norm (not on the first), leaky
+    ReLU; returns every layer's output."""
+    outputs, h = [], x
+    for i, width in enumerate(widths, start=1):
+        with v1.variable_scope(f"dwn{i}"):
+            h = conv2d(h, width, "conv")
+            h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
+        outputs.append(h)
+    return outputs
 
-    Inverse of the layer layout above: one `dwnN` per stride-2 layer plus the code layer, `dwn1` gf wide.
-    """
-    first = shapes.get(f"{name}/dwn1/conv/weights")
-    if first is None:
-        return None
-    down = sum(1 for key in shapes if re.fullmatch(rf"{re.escape(name)}/dwn\d+/conv/weights", key))
-    return 2 ** (down + 1), int(first[-1])
 
-
-def build_discriminator(x, name, df=64, training=True, reuse=False):
-    """One real/fake logit per image, shape [N, 1, 1, 1]."""
+def build_discriminator(x, name, df=64, training=True, reuse=False, return_features=False):
+    """One real/fake logit per image, shape [N, 1, 1, 1]; with `return_features`, (logit, features): the outputs
+    of the layers after the first, which feature matching compares (the authors' conv2..conv4 at 64x64)."""
     image_size = int(x.shape[1])
     check_image_size(image_size)
     with v1.variable_scope(name, reuse=reuse):
-        h = x
-        for i, width in enumerate(_widths(df, image_size), start=1):
-            with v1.variable_scope(f"dwn{i}"):
-                h = conv2d(h, width, "conv")
-                h = lrelu(h if i == 1 else batch_norm(h, "bn", training))
+        features = _encoder(x, _widths(df, image_size), training)
         with v1.variable_scope("logit"):
-            return conv2d(h, 1, "conv", stride=1, padding="VALID")
+            logit = conv2d(features[-1], 1, "conv", stride=1, padding="VALID")
+    return (logit, features[1:]) if return_features else logit
 
 
-def build_cycle(x_a, x_b, gf=64, training=True, reuse=False):
+def build_cycle(x_a, x_b, architecture=Architecture(), training=True, reuse=False):
     """Both translations and both round trips, (A->B, A->B->A, B->A, B->A->B), and the batch-norm update ops.
 
     In training, the moving averages learn from the translations of real images only: those are the inputs a
     generator gets at inference. Averaging in the statistics of the round trips (a generator fed the other
     generator's fakes) gives moving averages that fit neither input, and inference output far from training's.
     """
+    gf, bottleneck = architecture.gf, architecture.bottleneck
     with collect_update_ops() as translation_updates:
-        x_ab = build_generator(x_a, "generator_AB", gf, training, reuse)
-        x_ba = build_generator(x_b, "generator_BA", gf, training, reuse)
-    x_aba = build_generator(x_ab, "generator_BA", gf, training, reuse=True)
-    x_bab = build_generator(x_ba, "generator_AB", gf, training, reuse=True)
+        x_ab = build_generator(x_a, "generator_AB", gf, training, reuse, bottleneck)
+        x_ba = build_generator(x_b, "generator_BA", gf, training, reuse, bottleneck)
+    x_aba = build_generator(x_ab, "generator_BA", gf, training, True, bottleneck)
+    x_bab = build_generator(x_ba, "generator_AB", gf, training, True, bottleneck)
     return (x_ab, x_aba, x_ba, x_bab), translation_updates

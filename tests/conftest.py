@@ -64,3 +64,14 @@ def tiny_run(tiny_dataset, tmp_path_factory):
     run = tiny_dataset.name
     return types.SimpleNamespace(step=step, dataset=tiny_dataset, options=TINY_OPTIONS,
                                  **{key: folder / run for key, folder in folders.items()})
+
+
+@pytest.fixture(scope="session")
+def tiny_official_run(tiny_dataset, tmp_path_factory):
+    """The tiny model trained with the authors' recipe (spatial bottleneck, feature matching, 1:2 D/G steps)."""
+    from discogan.train import process_main
+    work = tmp_path_factory.mktemp("official")
+    step = process_main(dataset_dir=str(tiny_dataset), recipe="official", epochs=2, batch_size=2, gf=8, df=8,
+                        seed=0, save_freq=100, print_freq=100, checkpoint_dir=str(work / "checkpoint"),
+                        sample_dir=str(work / "sample"), log_dir=str(work / "logs"))
+    return types.SimpleNamespace(step=step, dataset=tiny_dataset, checkpoint_dir=work / "checkpoint" / tiny_dataset.name)

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discogan.evaluate import (METRIC_KEYS, REFERENCES, evaluate, in_batches, is_sketch_domain,
-                               mean_image_outputs, real_shuffled_outputs, sketch_output)
+from discogan.evaluate import evaluate
+from discogan.evaluation import (METRIC_KEYS, REFERENCES, format_table, identity_outputs, in_batches, is_sketch_domain,
+                                 mean_image_outputs, real_shuffled_outputs, score, sketch_output)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,13 +24,15 @@ def test_evaluate_reports_every_metric_for_both_directions_and_references(tiny_r
     for scores in (results, *(results[name] for name in REFERENCES)):
         for direction in ("a2b", "b2a"):
             assert set(scores[direction]) == set(METRIC_KEYS)
-            for key in ("cycle_mse", "l1", "psnr", "ssim", "swd"):
+            for key in ("cycle_mse", "l1", "psnr", "ssim", "structure", "retrieval_at_1", "diversity", "swd"):
                 assert math.isfinite(scores[direction][key]), (direction, key)
     # sketches are domain A in the drawn dataset: edge F1 is scored for B->A only
     assert results["a2b"]["edge_f1"] is None and 0.0 <= results["b2a"]["edge_f1"] <= 1.0
     assert results["a2b"] != results["untrained"]["a2b"]
     table = capsys.readouterr().out
     assert "cycle_mse" in table and "b2a mean_image" in table and "a2b real_shuffled" in table
+    assert "a2b identity" in table and "retrieval_at_1" in table
+    assert results["identity"]["a2b"]["cycle_mse"] == 0.0 and results["identity"]["b2a"]["cycle_mse"] == 0.0
     assert results["real_shuffled"]["b2a"]["swd"] < results["mean_image"]["b2a"]["swd"]
 
 
@@ -59,6 +62,31 @@ def test_real_shuffled_reference_gives_the_next_real_counterpart():
     x_ab, x_aba, x_ba, x_bab = real_shuffled_outputs(a, b)
     assert x_ab.ravel().tolist() == [11, 10, 11] and x_aba.ravel().tolist() == [1, 2, 0]
     assert x_ba.ravel().tolist() == [1, 2] and x_bab.ravel().tolist() == [11, 10]
+
+
+def test_identity_reference_returns_its_input():
+    a, b = np.zeros((3, 1)), np.ones((2, 1))
+    x_ab, x_aba, x_ba, x_bab = identity_outputs(a, b)
+    assert x_ab is a and x_aba is a and x_ba is b and x_bab is b
+
+
+def test_identity_reference_on_an_unpaired_split_of_unequal_domains():
+    """Only metrics that need no pairs run on unpaired splits, so outputs as long as their input are fine."""
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-1, 1, (5, 16, 16, 3)), rng.uniform(-1, 1, (3, 16, 16, 3))
+    scores = score(identity_outputs(a, b), a, b, paired=False, sketch_domain="none")
+    for direction in ("a2b", "b2a"):
+        assert scores[direction]["retrieval_at_1"] is None and scores[direction]["structure"] is None
+        assert scores[direction]["cycle_mse"] == 0.0 and math.isfinite(scores[direction]["diversity"])
+
+
+def test_table_lists_every_metric_and_reference_in_aligned_columns():
+    row = {key: None for key in METRIC_KEYS}
+    table = format_table({**{direction: row for direction in ("a2b", "b2a")},
+                          **{name: {"a2b": row, "b2a": row} for name in REFERENCES}})
+    lines = table.splitlines()
+    assert [line.split()[0] for line in lines[2:]] == list(METRIC_KEYS)
+    assert len({len(line) for line in lines}) == 1
 
 
 def test_batches_cover_both_domains_of_different_lengths():

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from discogan.export import export
-from discogan.translate import Translator, translate_images
+from discogan.inference import Translator
+from discogan.translate import translate_images
 
 # Run in a fresh process that cannot import discogan: only TensorFlow reads the export.
 LOAD_IN_PLAIN_TF2 = textwrap.dedent("""

@@ -1,4 +1,6 @@
 """End to end through the CLI entry point: samples, checkpoints, event file, resume, signals, fresh starts."""
+import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -11,10 +13,13 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from discogan.model import SUMMARY_TAGS
+from discogan import config
+from discogan.config import TrainConfig
 from discogan.train import process_main
 
 REPO = Path(__file__).resolve().parents[1]
+BOOK_TAGS = ("g_loss_a2b", "g_loss_b2a", "g_loss", "db_loss", "da_loss", "d_loss",
+             "db_loss_real", "db_loss_fake", "da_loss_real", "da_loss_fake")
 
 
 def scalars(log_dir):
@@ -41,7 +46,7 @@ def test_run_writes_samples_checkpoints_and_every_book_tag(tiny_run):
     state = (tiny_run.checkpoint_dir / "checkpoint").read_text()
     assert f'model_checkpoint_path: "DiscoGAN.model-{steps}"' in state  # relative: the folder can be moved
     values = scalars(tiny_run.log_dir)
-    for tag in (*SUMMARY_TAGS, "learning_rate"):
+    for tag in (*BOOK_TAGS, "recon_loss_a2b", "gan_loss_b2a", "learning_rate", "lambda_l2"):
         assert len(values[tag]) == steps, tag
         assert all(np.isfinite(value) for _, value in values[tag]), tag
 
@@ -108,10 +113,32 @@ def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
     assert prefix is not None and 3 <= tf.train.load_variable(prefix, "global_step") < 4000
 
 
-def test_help_lists_every_flag():
+def test_help_and_the_readme_table_list_every_option():
     result = subprocess.run([sys.executable, "-m", "discogan.train", "process_main", "--help"], cwd=REPO,
                             capture_output=True, text=True, env={**os.environ, "PAGER": "cat", "PYTHONPATH": str(REPO)})
-    for flag in ("dataset_dir", "demo", "eval_freq", "eval_count", "run_name", "epochs", "lambda_l2", "image_size", "batch_size", "gf", "df", "l_r",
-                 "beta1", "beta2", "train_size", "epoch_step", "load_size", "fine_size", "checkpoint_dir",
-                 "sample_dir", "print_freq", "save_freq", "log_dir", "seed", "fresh"):
-        assert f"--{flag}" in result.stdout + result.stderr, flag
+    readme = (REPO / "README.md").read_text()
+    for option in ("demo", *(field.name for field in dataclasses.fields(TrainConfig))):
+        assert f"--{option}" in result.stdout + result.stderr, option
+    assert config.markdown_table() in readme, "README's flag table differs from discogan.config: paste " \
+                                              "python -c 'from discogan import config; print(config.markdown_table())'"
+
+
+def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_path):
+    """The authors' recipe: D steps on iterations 0, 3, ...; feature matching and the curriculum are logged."""
+    steps = process_main(dataset_dir=str(tiny_dataset), recipe="official", epochs=2, batch_size=2, gf=8, df=8,
+                         seed=0, gan_curriculum=4, save_freq=100, print_freq=100, **folders(tmp_path))
+    values = scalars(tmp_path / "logs" / tiny_dataset.name)
+    assert [step for step, _ in values["d_loss"]] == [1, 4, 7]
+    assert [step for step, _ in values["fm_loss_a2b"]] == [2, 3, 5, 6, 8]
+    assert [value for _, value in values["lambda_l2"]] == pytest.approx([0.0101] * 2 + [1.0] * 3)
+    record = json.loads((tmp_path / "checkpoint" / tiny_dataset.name / "config.json").read_text())
+    assert record["bottleneck"] == "spatial" and record["update_interval"] == 3 and record["recipe"] == "official"
+    assert record["seed"] == 0 and record["versions"]["tensorflow"] == tf.__version__
+    assert steps == 8
+
+
+def test_time_limit_stops_after_the_iteration_that_reaches_it_and_saves(tiny_dataset, tmp_path, capsys):
+    steps = process_main(dataset_dir=str(tiny_dataset), epochs=50, batch_size=2, gf=8, df=8, seed=0,
+                         time_limit=1e-6, save_freq=100, print_freq=100, **folders(tmp_path))
+    assert steps == 1 and "--time_limit 1e-06 s reached" in capsys.readouterr().out
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name)).endswith("-1")

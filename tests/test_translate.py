@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from discogan.translate import Translator, translate_images
+from discogan.inference import Translator
+from discogan.translate import translate_images
 
 
 def draw_sketch(path, size=(500, 400)):
@@ -107,6 +108,34 @@ def test_batch_independence_and_any_sizes(translator):
     np.testing.assert_array_equal(translator.translate(mixed), translator.translate(resized))
 
 
+def pen_sketch(size=256):
+    """A fine pen drawing: one-pixel black lines on white, which fade to light grey at 64x64."""
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((50, 90, 200, 220), outline="black")
+    draw.arc((80, 20, 170, 160), 180, 360, fill="black")
+    return np.asarray(image)
+
+
+def test_prepare_thickens_sketch_lines_before_the_resize(translator):
+    sketch = pen_sketch()
+    plain, thick = translator.prepare(sketch), translator.prepare(sketch, thicken_sketch=True)
+    np.testing.assert_array_equal(plain, translator.resize(sketch))
+    assert thick.dtype == np.uint8 and thick.shape == plain.shape == (64, 64, 3)
+    assert thick.min() < plain.min() and (thick < 128).sum() > (plain < 128).sum()
+
+
+def test_thicken_sketch_flag_prepares_the_inputs(tiny_run, tmp_path):
+    Image.fromarray(pen_sketch(400)).save(tmp_path / "sketch.png")
+    sheets = {}
+    for thicken_sketch in (False, True):
+        output = tmp_path / f"out_{thicken_sketch}"
+        translate_images(tmp_path / "sketch.png", output, checkpoint_dir=tiny_run.checkpoint_dir, grid=True,
+                         thicken_sketch=thicken_sketch)
+        sheets[thicken_sketch] = np.asarray(Image.open(output / "grid.png"))[:, :64]  # the network's input
+    assert sheets[True].astype(int).sum() < sheets[False].astype(int).sum()
+
+
 def test_cli_with_grid_flag(tiny_run, tmp_path):
     draw_sketch(tmp_path / "sketch.png")
     result = subprocess.run([sys.executable, "-m", "discogan.translate", "--checkpoint_dir", str(tiny_run.checkpoint_dir),
@@ -130,8 +159,8 @@ def mismatched_checkpoint(tiny_run, tmp_path, **config_changes):
 
 @pytest.mark.parametrize("case, expected", [
     ("missing checkpoint", "no checkpoint in"),
-    ("other width", r"image_size 64, gf 16\).*holds image_size 64, gf 8.*dwn1/conv/weights is \[4, 4, 3, 8\]"),
-    ("other image size", r"image_size 128, gf 8\).*holds image_size 64, gf 8.*dwn5/conv/weights is \[4, 4, 64, 100\]"),
+    ("other width", r"image_size 64, gf 16, bottleneck code\).*dwn1/conv/weights is \[4, 4, 3, 8\]"),
+    ("other image size", r"image_size 128, gf 8, bottleneck code\).*dwn5/conv/weights is \[4, 4, 64, 100\]"),
     ("bad direction", "--direction must be AtoB or BtoA, got 'AB'"),
     ("empty folder", "no images found"),
     ("missing input", "--input .* not found"),

@@ -1,0 +1,140 @@
+"""Every training option in one place: its default (the book's), its help text and its check.
+
+`TrainConfig` is what `DiscoGAN` trains with, what `process_main --help` lists, what the README's flag table
+shows (a test compares them) and what `config.json` records beside the checkpoints, whole, so translate,
+export and evaluate rebuild the networks from it. A recipe is a named set of values applied over the defaults;
+a flag given explicitly always wins over the recipe.
+"""
+import dataclasses
+import importlib.metadata
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+BOTTLENECKS = ("code", "spatial")
+
+
+def option(default, help_text):
+    return field(default=default, metadata={"help": help_text})
+
+
+def check_whole(flag, value, minimum=1):
+    """A whole-number flag: `--flag` must be an integer >= minimum (fire passes 2.5 or "x" through as given)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < minimum:
+        raise ValueError(f"--{flag} must be a whole number >= {minimum}, got {value!r}")
+
+
+@dataclass
+class TrainConfig:
+    dataset_dir: Optional[str] = option(None, "folder with trainA/ and trainB/ (and valA/, valB/ for --eval_freq)")
+    recipe: str = option("book", "starting values of the options below: book (the chapter's) or official "
+                                 "(the DiscoGAN authors' release); explicit flags win")
+    epochs: int = option(200, "epochs to train")
+    batch_size: int = option(64, "image pairs per iteration")
+    image_size: int = option(64, "network input/output size (a power of two >= 16)")
+    gf: int = option(64, "width of the generators' first layer")
+    df: int = option(64, "width of the discriminators' first layer")
+    bottleneck: str = option("code", "generator middle: code (the book's 4x4 valid conv to a 1x1x100 code) or "
+                                     "spatial (the authors' default: the 4x4x8gf encoder output goes on)")
+    lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
+    feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
+    gan_curriculum: int = option(0, "for this many iterations the reconstruction weight is --curriculum_lambda_l2")
+    curriculum_lambda_l2: float = option(0.0101, "reconstruction weight during --gan_curriculum")
+    update_interval: int = option(1, "1: a generator and a discriminator step every iteration; N > 1: a "
+                                     "discriminator step every Nth iteration, a generator step otherwise")
+    l_r: float = option(2e-4, "Adam learning rate")
+    beta1: float = option(0.5, "Adam beta1")
+    beta2: float = option(0.99, "Adam beta2")
+    weight_decay: float = option(0.0, "L2 weight decay added to every gradient, as PyTorch's Adam does")
+    train_size: int = option(10000, "at most this many images of each domain per epoch")
+    time_limit: float = option(0, "stop after this many seconds of training, saving a checkpoint (0: no limit)")
+    epoch_step: int = option(10, "from this epoch the learning rate decays linearly to 0 at --epochs")
+    load_size: int = option(64, "resize to load_size, then random-crop to fine_size and flip")
+    fine_size: int = option(64, "training crop size; must equal --image_size")
+    pool_size: int = option(50, "image pool size (0: no pool)")
+    seed: Optional[int] = option(None, "seed for initialisation, shuffling and augmentation")
+    checkpoint_dir: str = option("checkpoint", "checkpoints go to checkpoint_dir/<run>")
+    sample_dir: str = option("sample", "sample pictures go to sample_dir/<run>")
+    log_dir: str = option("logs", "TensorBoard events go to log_dir/<run>")
+    print_freq: int = option(5, "write a sample picture every N iterations")
+    save_freq: int = option(10, "save a checkpoint every N iterations (and at the end)")
+    eval_freq: int = option(0, "every N iterations, evaluate on valA/valB (0: off)")
+    eval_count: int = option(64, "images per domain of that fixed evaluation subset")
+    fresh: bool = option(False, "start afresh, moving the earlier run's folders aside")
+    run_name: Optional[str] = option(None, "the run's sub-folder name (default: the dataset folder's name)")
+
+    def __post_init__(self):
+        if self.recipe not in RECIPES:
+            raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
+        if self.bottleneck not in BOTTLENECKS:
+            raise ValueError(f"--bottleneck must be one of {', '.join(BOTTLENECKS)}, got {self.bottleneck!r}")
+        if self.image_size < 16 or int(self.image_size) & (int(self.image_size) - 1):
+            raise ValueError(f"--image_size must be a power of two >= 16, got {self.image_size}")
+        for flag in ("epochs", "batch_size", "gf", "df", "train_size", "print_freq", "save_freq", "update_interval"):
+            check_whole(flag, getattr(self, flag))
+        for flag in ("eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
+            check_whole(flag, getattr(self, flag), minimum=0)
+        if self.fine_size != self.image_size:
+            raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
+        if self.load_size < self.fine_size:
+            raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
+        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "weight_decay", "time_limit"):
+            value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
+            if not (isinstance(value, (int, float)) and math.isfinite(value)
+                    and (value > 0 if flag == "l_r" else value >= 0)):
+                raise ValueError(f"--{flag} must be a number {bound}, got {value!r}")
+        if not 0.0 <= self.feature_matching <= 1.0:
+            raise ValueError(f"--feature_matching must lie in [0, 1], got {self.feature_matching!r}")
+
+    @classmethod
+    def create(cls, recipe="book", **flags):
+        """The defaults, overlaid with the recipe's values, overlaid with the explicit flags."""
+        if recipe not in RECIPES:
+            raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+        unknown = sorted(set(flags) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown flag(s): {', '.join('--' + name for name in unknown)} "
+                             f"(process_main --help lists them)")
+        return cls(**{**RECIPES[recipe], **flags, "recipe": recipe})
+
+    def record(self):
+        """config.json's contents: every option, plus the versions that wrote the checkpoint."""
+        return {**dataclasses.asdict(self), "versions": versions()}
+
+
+# The DiscoGAN authors' release (SKTBrain/DiscoGAN, image_translation.py): no 1x1 code, feature matching 0.9 of
+# the GAN term, reconstruction rate 0.01 for 10,000 iterations then 0.5, a discriminator step every 3rd
+# iteration, Adam betas (0.5, 0.999) with weight decay 1e-5, no image pool. Their loss (1 - rate) * gan +
+# rate * recon is written here as gan + lambda_l2 * recon with lambda_l2 = rate / (1 - rate): 0.0101, then 1.0
+# (Adam's steps do not depend on the loss's overall scale).
+RECIPES = {
+    "book": {},
+    "official": {"bottleneck": "spatial", "feature_matching": 0.9, "gan_curriculum": 10000,
+                 "curriculum_lambda_l2": 0.0101, "lambda_l2": 1.0, "update_interval": 3, "beta2": 0.999,
+                 "weight_decay": 1e-5, "pool_size": 0},
+}
+
+
+def versions():
+    found = {}
+    for package in ("discogan", "tensorflow"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def help_lines():
+    """`  name: help` for each option, for process_main's docstring (what `--help` shows)."""
+    return "\n".join(f"  {f.name}: {f.metadata['help']}" for f in dataclasses.fields(TrainConfig))
+
+
+def markdown_table():
+    """The README's flag table, made from the options themselves so the two cannot drift apart."""
+    rows = ["| flag | default | meaning |", "| --- | --- | --- |",
+            "| `--demo` | False | train on the built-in synthetic dataset with small, fast settings |"]
+    for option in dataclasses.fields(TrainConfig):
+        default = "" if option.default is None else option.default
+        rows.append(f"| `--{option.name}` | {default} | {option.metadata['help']} |")
+    return "\n".join(rows)
