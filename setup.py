@@ -17,5 +17,6 @@ setup(
     packages=find_packages(include=["discogan", "discogan.*"]),
     python_requires=">=3.9",
     install_requires=REQUIREMENTS,
-    extras_require={"test": ["pytest>=7"]},
+    # gpu: TensorFlow with the CUDA libraries it was built against, for NVIDIA GPUs on Linux.
+    extras_require={"test": ["pytest>=7"], "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
 )

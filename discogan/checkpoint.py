@@ -1,8 +1,10 @@
 """Where a run keeps its checkpoints, and the config.json beside them that lets other commands rebuild the graph."""
 import json
+import re
 from pathlib import Path
 
-import tensorflow as tf
+from discogan.tf_compat import tf
+
 
 CONFIG_FILE = "config.json"
 MODEL_NAME = "DiscoGAN.model"
@@ -13,8 +15,11 @@ def save_config(checkpoint_dir, config):
     path = Path(checkpoint_dir) / CONFIG_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    temporary.replace(path)
+    try:
+        temporary.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)  # left only when the write failed (full disk)
 
 
 def load_config(checkpoint_dir):
@@ -29,6 +34,54 @@ def latest_checkpoint(checkpoint_dir):
     if not Path(checkpoint_dir).is_dir():
         return None
     return tf.train.latest_checkpoint(str(checkpoint_dir))
+
+
+def checkpoint_prefixes(checkpoint_dir):
+    """Every checkpoint prefix on disk in `checkpoint_dir`, oldest step first.
+
+    The `checkpoint` state file lists only what the last run's Saver kept; the files themselves are the truth.
+    """
+    steps = {}
+    for index in Path(checkpoint_dir).glob(f"{MODEL_NAME}-*.index"):
+        found = re.fullmatch(rf"{re.escape(MODEL_NAME)}-(\d+)\.index", index.name)
+        if found:
+            steps[int(found.group(1))] = str(index.with_suffix(""))
+    return [steps[step] for step in sorted(steps)]
+
+
+def checkpoint_damage(prefix):
+    """Why the checkpoint at `prefix` cannot be read back (a truncated or corrupted file), or None if it can.
+
+    Reads every tensor, so it is for telling damage from other restore failures, not for routine checks.
+    """
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (tf.errors.OpError, IndexError) as error:  # a truncated .data file raises IndexError
+        return str(error)
+    return None
+
+
+def remove_checkpoint(prefix):
+    """Delete the files of the checkpoint at `prefix` (index, data shards, meta graph, a save's temporaries)."""
+    for path in Path(prefix).parent.glob(f"{Path(prefix).name}.*"):
+        path.unlink()
+
+
+def remove_failed_save(checkpoint_dir, step):
+    """Delete what a save of `step` that failed part-way left behind, so no half-written checkpoint remains."""
+    remove_checkpoint(Path(checkpoint_dir) / f"{MODEL_NAME}-{step}")
+    for temporary in Path(checkpoint_dir).glob("checkpoint.tmp*"):  # the state file's unfinished update
+        temporary.unlink()
+
+
+def failure_reason(error):
+    """The one line that says why a file operation failed (TensorFlow wraps it in a page of graph trace)."""
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    found = re.search(r"; ([^;\n]+)$", error.message, re.MULTILINE)  # "<path>; No space left on device"
+    return found.group(1) if found else error.message.splitlines()[0]
 
 
 def resolve_checkpoint(path):

@@ -1,30 +1,144 @@
 """Running a command line: fire for the flags, and a user's mistake as one clear line instead of a traceback.
 
 A missing folder, a bad flag or an unreadable image raises UserError, ValueError or a file-system error with
-a message naming the file or flag; `run` prints that message and exits with status 2. Set DISCOGAN_DEBUG=1 to
-see the traceback instead.
+a message naming the file or flag; `run` prints that message and exits with status 2. Any other file-system error
+(a read-only folder, a full disk) is the machine's, not the command's: one line and status 1. Set DISCOGAN_DEBUG=1
+to see the traceback instead. Flags are checked against the command before it runs, and SIGTERM stops a command
+like Ctrl-C, through the same cleanup, with the status 143 shells expect.
 """
+import difflib
+import inspect
 import os
+import re
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 import fire
+from fire.parser import DefaultParseValue
 
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError)
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+is_flag = re.compile(r"--|-[a-zA-Z]").match  # fire's test: a negative number is a value, not a flag
 
 
 class UserError(ValueError):
     """A mistake in the command (missing folder, output in the way); printed without a traceback."""
 
 
-def run(main, interrupted="interrupted"):
-    """fire.Fire(main) without echoing its return value; user errors and Ctrl-C end in one line."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so the same cleanup runs (a killed run left its staging folders)."""
+    exit_status = 128 + signal.SIGTERM
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def stops_held():
+    """Note Ctrl-C and SIGTERM instead of acting on them during the block, and act on the first one at its end.
+
+    Yields the list of the signals noted, so that a loop can stop early. A handler's exception lands anywhere, even
+    between taking a lock and the `try` that gives it back: one such lock hung a process pool's shutdown. Python
+    runs handlers in the main thread only, so elsewhere nothing needs holding; an ignored signal stays ignored.
+    """
+    caught, previous = [], {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum))
+                    for signum in STOP_SIGNALS if signal.getsignal(signum) not in (signal.SIG_IGN, None)}
     try:
-        fire.Fire(main, serialize=lambda _: None)
-    except USER_ERRORS as error:
+        yield caught
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+def run(main, interrupted="interrupted"):
+    """fire.Fire(main) without echoing its return value; bad flags, errors, Ctrl-C and SIGTERM end in one line.
+
+    An interruption that carries its own message (it says what was left where) prints that instead of `interrupted`.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        fire.Fire(main, command=fire_command(main, sys.argv[1:]), serialize=lambda _: None)
+    except (ValueError, OSError) as error:
         if os.environ.get("DISCOGAN_DEBUG"):
             raise
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print(interrupted, file=sys.stderr)
-        sys.exit(130)
+        sys.exit(2 if isinstance(error, USER_ERRORS) else 1)
+    except KeyboardInterrupt as stop:
+        print(str(stop) or interrupted, file=sys.stderr)
+        sys.exit(getattr(stop, "exit_status", 130))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def fire_command(main, args):
+    """The arguments to hand fire: `args` once their flags are checked against the command, or a request for help.
+
+    fire calls the command before it reports a flag it could not use, so `--resise 64` cost a whole run, and before
+    it shows help asked for after a flag (`--path X --help`). `main` is a function or, as for train, a dict of them
+    named by the first argument.
+    """
+    chosen = [args[0]] if isinstance(main, dict) and args and args[0] in main else []
+    if "-h" in args or "--help" in args:
+        return [*chosen, "--help"]
+    if isinstance(main, dict) and not chosen:
+        return args  # fire names a missing or unknown command before running anything
+    function, flags = (main[chosen[0]], args[1:]) if chosen else (main, args)
+    if "--" in flags:
+        flags = flags[:len(flags) - 1 - flags[::-1].index("--")]  # what follows the last -- is for fire itself
+    parameters = inspect.signature(function).parameters
+    if not any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters.values()):
+        for key, text in given_flags(flags):
+            name, text = flag_name(key, text, list(parameters))
+            check_value(name, text, parameters[name].default)
+    return args
+
+
+def given_flags(args):
+    """(key, text) of each flag as fire reads it: --key=text, --key text, or a bare --key (text None)."""
+    flags, index = [], 0
+    while index < len(args):
+        argument, index = args[index], index + 1
+        if not is_flag(argument):
+            continue
+        key, equals, text = argument.lstrip("-").partition("=")
+        if not equals:
+            text = None
+            if index < len(args) and not is_flag(args[index]):
+                text, index = args[index], index + 1
+        flags.append((key.replace("-", "_"), text))
+    return flags
+
+
+def flag_name(key, text, names):
+    """(parameter name, value text) for a flag key: the name itself, --noNAME (False) or a unique first letter."""
+    if key in names:
+        return key, text
+    if text is None and key.startswith("no") and key[2:] in names:
+        return key[2:], "False"
+    by_letter = [name for name in names if len(key) == 1 and name.startswith(key)]
+    if len(by_letter) == 1:
+        return by_letter[0], text
+    closest = difflib.get_close_matches(key, names, n=1)
+    hint = f"did you mean --{closest[0]}?" if closest else "--help lists the flags"
+    raise UserError(f"unknown flag --{key}: {hint}")
+
+
+def check_value(name, text, default):
+    """A flag whose default is a number must be given one, and a switch no 'false': fire passes text on as it is,
+    and the text 'false' is true. (A switch may take other text: translate's --grid=PATH.)"""
+    value = True if text is None else DefaultParseValue(text)
+    if isinstance(default, bool):
+        wanted, fits = "True or False", not (isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"))
+    elif isinstance(default, (int, float)):
+        wanted, fits = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        return
+    if not fits:
+        raise UserError(f"--{name} must be {wanted}, got " + ("nothing" if text is None else repr(text)))

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
-from discogan.image_io import list_images, load_rgb
+from discogan.image_io import ImageError, list_images, load_rgb
+from discogan.tf_compat import tf
 
 CACHE_LIMIT_BYTES = 2 * 1024 ** 3
 # What tf.io.decode_image reads (PIL names camera JPEGs MPO). Palette and 1-bit BMP are left out: TensorFlow
@@ -32,6 +32,14 @@ def header_problem(path):
     return None
 
 
+def warn_skipped(folder, skipped):
+    """Warn about the unreadable images left out of `folder`, naming the first five: (name, problem) pairs."""
+    if skipped:
+        names = "; ".join(f"{name} ({problem})" for name, problem in skipped[:5])
+        names += "; ..." if len(skipped) > 5 else ""
+        warnings.warn(f"{folder}: skipping {len(skipped)} unreadable image(s): {names}", stacklevel=3)
+
+
 def domain_files(folder, batch_size):
     """The decodable image files of one domain folder, with a warning naming any skipped file.
 
@@ -45,10 +53,7 @@ def domain_files(folder, batch_size):
     with ThreadPoolExecutor(8) as pool:  # threads overlap the file opens on a cold disk
         problems = list(pool.map(header_problem, files))
     skipped = [(path.name, problem) for path, problem in zip(files, problems) if problem]
-    if skipped:
-        names = "; ".join(f"{name} ({problem})" for name, problem in skipped[:5])
-        names += "; ..." if len(skipped) > 5 else ""
-        warnings.warn(f"{folder}: skipping {len(skipped)} unreadable image(s): {names}", stacklevel=2)
+    warn_skipped(folder, skipped)
     files = [str(path) for path, problem in zip(files, problems) if not problem]
     if len(files) < batch_size:
         unreadable = f" (and {len(skipped)} unreadable)" if skipped else ""
@@ -150,13 +155,39 @@ def train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size,
     return tf.compat.v1.data.make_one_shot_iterator(dataset).get_next()
 
 
-def load_batch(files, size):
-    """Images as a [-1, 1] float array resized as in training, not augmented (samples, evaluate).
-
-    Files are read with image_io.load_rgb, so an unreadable one raises an ImageError that names it.
-    """
+def model_batch(images, size):
+    """uint8 images (any iterable) as a [-1, 1] float array resized as in training, not augmented."""
     with tf.Graph().as_default():
         image = tf.compat.v1.placeholder(tf.uint8, [None, None, 3])
         resized = to_model_range(resize_images(image, size))
         with tf.compat.v1.Session() as session:
-            return np.stack([session.run(resized, {image: load_rgb(path)}) for path in files])
+            return np.stack([session.run(resized, {image: pixels}) for pixels in images])
+
+
+def load_batch(files, size):
+    """Image files as model_batch gives them (evaluate's images).
+
+    Files are read with image_io.load_rgb, so an unreadable one raises an ImageError that names it.
+    """
+    return model_batch((load_rgb(path) for path in files), size)
+
+
+def load_samples(files, size, count):
+    """The first `count` of `files` that decode, as model_batch gives them: training's fixed sample images.
+
+    domain_files judges files by their header, so a truncated one gets this far; like a bad file in training,
+    it is skipped with a warning rather than stopping the run.
+    """
+    images, skipped = [], []
+    for path in files:
+        if len(images) == count:
+            break
+        try:
+            images.append(load_rgb(path))
+        except ImageError as error:
+            skipped.append((Path(path).name, error.__cause__ or error))
+    folder = Path(files[0]).parent
+    warn_skipped(folder, skipped)
+    if not images:
+        raise ValueError(f"{folder}: none of its {len(files)} image(s) can be read")
+    return model_batch(images, size)

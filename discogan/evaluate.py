@@ -6,7 +6,8 @@ number means is in discogan/evaluation.py and docs/metrics.md.
 import json
 from pathlib import Path
 
-from discogan.cli import run
+from discogan.cli import UserError, run
+from discogan.config import check_whole
 from discogan.evaluation import evaluate_checkpoint, format_table
 
 
@@ -24,6 +25,10 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
       sketch_domain: which domain holds sketches for edge F1: auto (detected), A, B or none.
       seed: seed of the untrained reference network and of the SWD projections.
     """
+    if limit is not None:
+        check_whole("limit", limit)
+    if output and Path(output).is_dir():
+        raise UserError(f"--output {output} is a folder: give a file name, e.g. {Path(output) / 'scores.json'}")
     results = evaluate_checkpoint(checkpoint_dir, dataset_dir, split, limit, batch_size, sketch_domain, seed)
     print(format_table(results), flush=True)
     if output:

@@ -10,7 +10,6 @@ import os
 import shutil
 from pathlib import Path
 
-import tensorflow as tf
 
 from discogan import checkpoint, networks
 from discogan.cli import run
@@ -18,8 +17,7 @@ from discogan.config import check_whole
 from discogan.inference import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 from discogan.output_folders import swap_in
 from discogan.session import session_config
-
-v1 = tf.compat.v1
+from discogan.tf_compat import tf, v1
 
 
 def export(checkpoint_dir, export_dir, version=1, overwrite=False):

@@ -69,7 +69,7 @@ def load_rgb(path):
     return read_image(path)[0]
 
 
-def resize(array, size):
+def resize_lanczos(array, size):
     """`array` scaled to size x size with a Lanczos filter (sharp and alias-free when shrinking); None keeps it."""
     if size is None:
         return array
@@ -102,9 +102,11 @@ def _write_atomically(path, write):
             write(stream)
         give_ordinary_permissions(temporary)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.unlink(temporary)
+        if isinstance(error, OSError) and error.errno and error.filename is None:  # a full disk names no file
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
 
 

@@ -6,10 +6,10 @@ train/*.jpg to trainA and the right halves to trainB, keeping each file name (th
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from discogan.batch import Summary, run_jobs
 from discogan.cli import UserError, run
-from discogan.image_io import list_images, load_rgb, resize, save_image, thicken_lines
-from discogan.output_folders import staged_outputs
+from discogan.file_jobs import Summary, check_counts, run_jobs
+from discogan.image_io import list_images, load_rgb, resize_lanczos, save_image, thicken_lines
+from discogan.output_folders import output_name, staged_outputs
 
 SIDES = ("left", "right")
 
@@ -20,11 +20,6 @@ class SplitJob(NamedTuple):
     right: Path
     size: Optional[int]
     thicken_sketch: bool
-
-
-def output_name(source, size):
-    """The source's file name, or its stem with .png when resizing (small images stay lossless)."""
-    return Path(source).name if size is None else Path(source).stem + ".png"
 
 
 def split_image(job):
@@ -38,8 +33,8 @@ def split_image(job):
         return f"too narrow to split ({width}x{height} pixels)"
     half = width // 2
     sketch = pixels[:, :half]
-    save_image(job.left, resize(thicken_lines(sketch) if job.thicken_sketch else sketch, job.size))
-    save_image(job.right, resize(pixels[:, width - half:], job.size))
+    save_image(job.left, resize_lanczos(thicken_lines(sketch) if job.thicken_sketch else sketch, job.size))
+    save_image(job.right, resize_lanczos(pixels[:, width - half:], job.size))
     return None
 
 
@@ -53,6 +48,7 @@ def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=Fals
     """
     if a_side not in SIDES:
         raise UserError(f"--a_side must be one of {', '.join(SIDES)}, not {a_side!r}")
+    check_counts(resize=resize, workers=workers)
     source_folder = Path(path) / str(_dir_)
     if not source_folder.is_dir():
         raise UserError(f"source folder not found: {source_folder}")
@@ -61,7 +57,7 @@ def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=Fals
         raise UserError(f"no images found in {source_folder}")
     folder_a, folder_b = (source_folder.with_name(source_folder.name + domain) for domain in "AB")
     summary = Summary(f"split {source_folder}", [folder_a, folder_b])
-    with staged_outputs([folder_a, folder_b], overwrite) as (staged_a, staged_b):
+    with staged_outputs([folder_a, folder_b], overwrite, inputs=[source_folder]) as (staged_a, staged_b):
         left, right = (staged_a, staged_b) if a_side == "left" else (staged_b, staged_a)
         jobs = [SplitJob(source, left / output_name(source, resize), right / output_name(source, resize), resize,
                          thicken_sketch) for source in sources]

@@ -7,13 +7,12 @@ config.json, so a generator variant needs nothing here. translate, export, evalu
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from discogan import checkpoint, data, networks
-from discogan.image_io import resize, thicken_lines
+from discogan.image_io import resize_lanczos, thicken_lines
 from discogan.session import session_config
+from discogan.tf_compat import tf, v1
 
-v1 = tf.compat.v1
 
 GENERATORS = {"AtoB": "generator_AB", "BtoA": "generator_BA"}
 SIGNATURES = {"AtoB": "a2b", "BtoA": "b2a"}  # the SavedModel's signature per direction
@@ -121,7 +120,7 @@ class Translator:
         image_split --thicken_sketch does to the pix2pix sketches, before the usual resize.
         """
         if thicken_sketch:
-            image = thicken_lines(resize(image, SKETCH_SCALE * self.image_size))
+            image = thicken_lines(resize_lanczos(image, SKETCH_SCALE * self.image_size))
         return self.resize(image)
 
     def translate(self, images):

@@ -3,7 +3,7 @@
 The book called `binary_cross_entropy_loss(logits, labels)` with the arguments swapped in the discriminator
 loss, which made the fake term the constant ln 2 with zero gradient. Every call here passes keywords.
 """
-import tensorflow as tf
+from discogan.tf_compat import tf
 
 
 def binary_cross_entropy_loss(logits, labels):

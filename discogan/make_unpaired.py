@@ -8,11 +8,11 @@ import random
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from discogan.batch import Summary, run_jobs
 from discogan.cli import UserError, run
-from discogan.image_io import copy_file, list_images, read_image, resize, save_image
-from discogan.image_split import output_name
-from discogan.output_folders import staged_outputs
+from discogan.config import check_whole
+from discogan.file_jobs import Summary, check_counts, run_jobs
+from discogan.image_io import copy_file, list_images, read_image, resize_lanczos, save_image
+from discogan.output_folders import output_name, staged_outputs
 
 
 class CopyJob(NamedTuple):
@@ -27,7 +27,7 @@ def copy_image(job):
     if job.size is None and mode == "RGB":
         copy_file(job.source, job.target)
     else:
-        save_image(job.target, resize(pixels, job.size))
+        save_image(job.target, resize_lanczos(pixels, job.size))
     return None
 
 
@@ -57,6 +57,8 @@ def unique_targets(sources, folder, size):
 def make_unpaired(domain_a, domain_b, output, val_size=100, seed=0, limit=None, resize=None,
                   overwrite=False, workers=None):
     """Write output/trainA, trainB, valA, valB from the images of two folders and return a Summary."""
+    check_whole("val_size", val_size, minimum=0)
+    check_counts(limit=limit, resize=resize, workers=workers)
     sources = {}
     for domain, folder in (("A", Path(domain_a)), ("B", Path(domain_b))):
         if not folder.is_dir():
@@ -67,7 +69,7 @@ def make_unpaired(domain_a, domain_b, output, val_size=100, seed=0, limit=None, 
     output = Path(output)
     names = [f"{part}{domain}" for domain in "AB" for part in ("train", "val")]
     summary = Summary(f"unpaired {output}", [output / name for name in names])
-    with staged_outputs(summary.outputs, overwrite) as staged:
+    with staged_outputs(summary.outputs, overwrite, inputs=[domain_a, domain_b]) as staged:
         folders = dict(zip(names, staged))
         jobs = []
         for domain, (train, val) in splits.items():

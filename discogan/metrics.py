@@ -205,13 +205,6 @@ def sliced_wasserstein(real, fake, patches_per_image=128, patch_size=7, directio
     return {"levels": distances, "mean": float(np.mean(list(distances.values())))}
 
 
-def mean_image_baseline(target_images, n):
-    """The trivial translator that always outputs the target domain's mean image: n copies, float in [0, 1].
-    It is the yardstick for a model's numbers: blur-friendly L1 and PSNR can favour it, SWD and edge F1 should not."""
-    mean = to_unit(target_images).mean(axis=0)
-    return np.repeat(mean[None], n, axis=0)
-
-
 STRUCTURE_SIZE = 16  # pooled grid of the structure descriptor: coarse enough to average pixel noise away
 # Below this RMS contrast of the pooled luminance (on the [0, 1] scale), a descriptor shrinks toward zero
 # instead of being scaled up to unit norm: faint noise on a blank page is no structure.

@@ -10,9 +10,9 @@ import shutil
 import signal
 import time
 import types
+import warnings
 from pathlib import Path
 
-import tensorflow as tf
 
 from discogan import checkpoint, data, evaluation, networks
 from discogan.config import TrainConfig
@@ -22,10 +22,12 @@ from discogan.losses import discriminator_losses, generator_losses
 from discogan.ops import collect_update_ops
 from discogan.progress import format_seconds
 from discogan.session import session_config
+from discogan.tf_compat import tf, v1
 
-v1 = tf.compat.v1
 
 SAMPLE_COUNT = 8
+KEEP_CHECKPOINTS = 5  # the newest checkpoints kept on disk, across restarts too
+POOL_SCOPE = "image_pool_"
 
 
 def linear_decay_learning_rate(epoch, l_r, epochs, epoch_step):
@@ -66,8 +68,8 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig())
     logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, "discriminator_A", df, return_features=True)
 
     image_shape = x_a.shape[1:]
-    pooled_fake_a = ImagePool(image_shape, "image_pool_A", config.pool_size).query(x_ba)
-    pooled_fake_b = ImagePool(image_shape, "image_pool_B", config.pool_size).query(x_ab)
+    pooled_fake_a = ImagePool(image_shape, f"{POOL_SCOPE}A", config.pool_size).query(x_ba)
+    pooled_fake_b = ImagePool(image_shape, f"{POOL_SCOPE}B", config.pool_size).query(x_ab)
     with collect_update_ops() as discriminator_updates:
         logits_real_b, features_real_b = networks.build_discriminator(x_b, "discriminator_B", df, reuse=True,
                                                                       return_features=True)
@@ -108,11 +110,27 @@ def archive_folder(folder):
         print(f"moved the earlier run's {folder} to {target}")
 
 
+class TrainingStopped(KeyboardInterrupt):
+    """Training ended by Ctrl-C or SIGTERM after saving a checkpoint, unlike a run that reached its last epoch.
+
+    A KeyboardInterrupt, so discogan.cli.run prints its message and exits with `exit_status`, 128 + the signal
+    number (130 for Ctrl-C, 143 for SIGTERM) as shells report a killed command; scripts can tell the two apart.
+    """
+
+    def __init__(self, signum, message):
+        super().__init__(message)
+        self.signum = signum
+        self.exit_status = 128 + signum
+
+
 class StopRequest:
-    """Turns Ctrl-C and SIGTERM into a flag the training loop checks, so it can save before exiting."""
+    """Turns Ctrl-C and SIGTERM into a flag the training loop checks, so it can save before exiting.
+
+    `signum` is the signal received (None until one is), so the run can end with the status shells expect.
+    """
 
     def __init__(self):
-        self.requested = False
+        self.signum = None
         self.previous = {}
 
     def __enter__(self):
@@ -124,7 +142,7 @@ class StopRequest:
         return self
 
     def _handle(self, signum, _frame):
-        self.requested = True
+        self.signum = signum
         print(f"\n{signal.Signals(signum).name} received: saving a checkpoint after this iteration", flush=True)
 
     def __exit__(self, *exc):
@@ -150,10 +168,12 @@ class DiscoGAN:
         self.files_a = data.domain_files(self.dataset_dir / "trainA", config.batch_size)
         self.files_b = data.domain_files(self.dataset_dir / "trainB", config.batch_size)
         self.batch_ids = data.iterations_per_epoch(self.files_a, self.files_b, config.train_size, config.batch_size)
+        self.total_steps = config.epochs * self.batch_ids
         run_name = config.run_name or self.dataset_dir.resolve().name
         self.checkpoint_dir = Path(config.checkpoint_dir) / run_name
         self.sample_dir = Path(config.sample_dir) / run_name
         self.log_dir = Path(config.log_dir) / run_name
+        self.stale_checkpoints = []  # found beyond KEEP_CHECKPOINTS on resume; deleted once a new one is saved
         self.graph = tf.Graph()
         with self.graph.as_default():
             if config.seed is not None:
@@ -195,10 +215,14 @@ class DiscoGAN:
         self.sample_b = v1.placeholder(tf.float32, [None, *image_shape], "sample_B")
         (self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab), _ = networks.build_cycle(
             self.sample_a, self.sample_b, networks.Architecture.of(config), training=False, reuse=True)
-        self.saver = v1.train.Saver(max_to_keep=5, save_relative_paths=True)  # the folder can be moved
+        self.saver = v1.train.Saver(max_to_keep=KEEP_CHECKPOINTS, save_relative_paths=True)  # the folder can move
 
     def train_network(self):
-        """Train from the latest checkpoint (or from scratch) to `epochs`, saving on Ctrl-C or SIGTERM."""
+        """Train from the newest intact checkpoint (or from scratch) to `epochs`; returns the last step.
+
+        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped. config.json is written when a run
+        starts, never on resume, so it keeps recording what the checkpoints learned from.
+        """
         config = self.config
         if config.fresh:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
@@ -206,46 +230,77 @@ class DiscoGAN:
         with v1.Session(graph=self.graph, config=session_config()) as self.sess:
             self.sess.run(v1.global_variables_initializer())
             resumed = self.load_model()
-            checkpoint.save_config(self.checkpoint_dir, self.record())
+            if not resumed:
+                checkpoint.save_config(self.checkpoint_dir, self.record())
+            step = int(self.sess.run(self.global_step))
+            if self.at_end(step):
+                return step
             writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
-            self.sample_images = (data.load_batch(self.files_a[:SAMPLE_COUNT], config.image_size),
-                                  data.load_batch(self.files_b[:SAMPLE_COUNT], config.image_size))
-            start_step = int(self.sess.run(self.global_step))
-            total_steps = config.epochs * self.batch_ids
+            self.sample_images = (data.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
+                                  data.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
-                  f"{len(self.files_b)} B images, {self.batch_ids} iterations per epoch, step {start_step} of "
-                  f"{total_steps}; checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, samples in "
-                  f"{self.sample_dir}", flush=True)
-            start_time = self.train_start = time.time()
-            step, last = start_step, {"d_loss": math.nan, "g_loss": math.nan}
-            with StopRequest() as stop:
-                while step < total_steps and not stop.requested:
-                    epoch, idx = divmod(step, self.batch_ids)
-                    step_start = time.time()
-                    result = self.sess.run(self.iteration_fetches[step % len(self.iteration_fetches)])
-                    step += 1
-                    for summary in result.pop("summary"):
-                        writer.add_summary(summary, step)
-                    losses = {key: value for key, value in result.items() if key.endswith("_loss")}
-                    last.update(losses)
-                    if not all(math.isfinite(value) for value in losses.values()):
-                        raise FloatingPointError(f"loss became {last['d_loss']}/{last['g_loss']} at step {step}")
-                    elapsed = time.time() - start_time
-                    print(f"Epoch: [{epoch:2d}] [{idx:4d}/{self.batch_ids:4d}] time: {elapsed:4.4f}, "
-                          f"d_loss: {last['d_loss']:.4f}, g_loss: {last['g_loss']:.4f}, "
-                          f"{config.batch_size / (time.time() - step_start):.1f} pairs/s, ETA "
-                          f"{format_seconds(elapsed / (step - start_step) * (total_steps - step))}", flush=True)
-                    if step % config.print_freq == 0:
-                        self.sample_model(self.sample_dir, epoch, idx)
-                    if config.eval_freq and step % config.eval_freq == 0:
-                        self.evaluate_model(writer, step)
-                    if step % config.save_freq == 0:
-                        self.save_model(self.checkpoint_dir, step)
-                    if self.out_of_time():
-                        break
-            if step % config.save_freq:
-                self.save_model(self.checkpoint_dir, step)
+                  f"{len(self.files_b)} B images, {self.batch_ids} iterations per epoch, step {step} of "
+                  f"{self.total_steps}; checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, "
+                  f"samples in {self.sample_dir}", flush=True)
+            with StopRequest() as stop:  # also around the last save, so a second Ctrl-C cannot cut it short
+                step = self.run_iterations(step, writer, stop)
+                if step % config.save_freq:
+                    self.save_model(self.checkpoint_dir, step)
             writer.close()
+        if stop.signum is not None:
+            raise TrainingStopped(stop.signum, f"{signal.Signals(stop.signum).name}: stopped at step {step} of "
+                                               f"{self.total_steps}, saved in {self.checkpoint_dir}; the same command "
+                                               f"goes on from there")
+        return step
+
+    def at_end(self, step):
+        """True when a resumed run has nothing left to train; one past the end of --epochs is refused.
+
+        Past the end happens when --epochs is lowered or --batch_size raised (fewer iterations per epoch) on resume.
+        """
+        if step < self.total_steps:
+            return False
+        message = (f"{self.checkpoint_dir} is already at step {step}, "
+                   f"{'the end' if step == self.total_steps else 'past the end'} of {self.total_steps} = "
+                   f"{self.config.epochs} epochs x {self.batch_ids} iterations per epoch; raise --epochs to go on")
+        if step > self.total_steps:
+            raise ValueError(message)
+        print(message, flush=True)
+        return True
+
+    def run_iterations(self, step, writer, stop):
+        """Train until the last epoch, a stop request or --time_limit, printing a line per iteration and writing
+        samples, evaluations and checkpoints as often as the flags say; returns the step reached."""
+        config, total_steps, start_step = self.config, self.total_steps, step
+        last = {"d_loss": math.nan, "g_loss": math.nan}
+        self.train_start = time.time()
+        while step < total_steps and stop.signum is None:
+            epoch, idx = divmod(step, self.batch_ids)
+            step_start = time.time()
+            result = self.sess.run(self.iteration_fetches[step % len(self.iteration_fetches)])
+            step += 1
+            for summary in result["summary"]:
+                writer.add_summary(summary, step)
+            losses = {key: value for key, value in result.items() if key.endswith("_loss")}
+            if not all(math.isfinite(value) for value in losses.values()):
+                raise FloatingPointError(f"loss became {losses} at step {step}")
+            last.update(losses)
+            elapsed = time.time() - self.train_start
+            remaining = elapsed / (step - start_step) * (total_steps - step)
+            if config.time_limit:
+                remaining = min(remaining, max(config.time_limit - elapsed, 0.0))
+            print(f"Epoch: [{epoch:2d}] [{idx:4d}/{self.batch_ids:4d}] time: {elapsed:4.4f}, "
+                  f"d_loss: {last['d_loss']:.4f}, g_loss: {last['g_loss']:.4f}, "
+                  f"{config.batch_size / (time.time() - step_start):.1f} pairs/s, ETA {format_seconds(remaining)}",
+                  flush=True)
+            if step % config.print_freq == 0:
+                self.sample_model(self.sample_dir, epoch, idx)
+            if config.eval_freq and step % config.eval_freq == 0:
+                self.evaluate_model(writer, step)
+            if step % config.save_freq == 0:
+                self.save_model(self.checkpoint_dir, step)
+            if self.out_of_time():
+                break
         return step
 
     def out_of_time(self):
@@ -297,22 +352,82 @@ class DiscoGAN:
         return scores
 
     def save_model(self, checkpoint_dir, step):
-        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
-        return self.saver.save(self.sess, str(Path(checkpoint_dir) / checkpoint.MODEL_NAME), global_step=step)
+        """Save the checkpoint of `step`, then delete the stale ones a resume found beyond KEEP_CHECKPOINTS.
+
+        No meta graph: nothing reads it (translate and export rebuild the graph from config.json) and it was the
+        file a full disk left half-written. A failed save removes what it wrote and ends the run in one line.
+        """
+        checkpoint_dir = Path(checkpoint_dir)
+        try:
+            checkpoint_dir.mkdir(parents=True, exist_ok=True)
+            path = self.saver.save(self.sess, str(checkpoint_dir / checkpoint.MODEL_NAME), global_step=step,
+                                   write_meta_graph=False)
+        except (OSError, tf.errors.OpError) as error:
+            checkpoint.remove_failed_save(checkpoint_dir, step)
+            raise OSError(f"could not save the checkpoint of step {step} in {checkpoint_dir}: "
+                          f"{checkpoint.failure_reason(error)}; the checkpoints saved before it are kept") from error
+        for prefix in self.stale_checkpoints:
+            checkpoint.remove_checkpoint(prefix)
+        self.stale_checkpoints = []
+        return path
 
     def load_model(self, checkpoint_dir=None):
-        """Restore the latest checkpoint of this run; False when there is none. Refuses another architecture."""
+        """Restore the newest intact checkpoint of this run; False when there is none.
+
+        Refuses a checkpoint of another architecture or dataset. The Saver only prunes checkpoints it knows, so it
+        is told of those on disk: the newest KEEP_CHECKPOINTS are kept across restarts, older ones go at the next save.
+        """
         checkpoint_dir = Path(checkpoint_dir or self.checkpoint_dir)
-        prefix = checkpoint.latest_checkpoint(checkpoint_dir)
-        if prefix is None:
+        prefixes = checkpoint.checkpoint_prefixes(checkpoint_dir)
+        if not prefixes:
             return False
-        saved = networks.Architecture.of(checkpoint.load_config(checkpoint_dir))
-        wanted = networks.Architecture.of(self.config)
+        self.check_same_run(checkpoint.load_config(checkpoint_dir), checkpoint_dir)
+        prefix = self.restore_newest_intact(prefixes[::-1])
+        self.saver.recover_last_checkpoints(prefixes[-KEEP_CHECKPOINTS:])
+        self.stale_checkpoints = prefixes[:-KEEP_CHECKPOINTS]
+        print(f"resumed from {prefix}", flush=True)
+        return True
+
+    def check_same_run(self, record, checkpoint_dir):
+        """Refuse to resume a checkpoint (config.json `record`) of another architecture or another dataset folder."""
+        saved, wanted = networks.Architecture.of(record), networks.Architecture.of(self.config)
         if saved != wanted:
             details = ", ".join(f"--{key} {old} there, {new} now" for key, old, new
                                 in zip(wanted._fields, saved, wanted) if old != new)
             raise ValueError(f"{checkpoint_dir} holds a different model ({details}): pass --fresh to move it "
                              f"aside, or another --checkpoint_dir")
-        self.saver.restore(self.sess, prefix)
-        print(f"resumed from {prefix}", flush=True)
-        return True
+        trained_on, dataset = record.get("dataset_dir"), str(self.dataset_dir.resolve())
+        if trained_on is not None and trained_on != dataset:
+            raise ValueError(f"{checkpoint_dir} holds a model trained on {trained_on}, not on {dataset}: pass "
+                             f"--run_name NAME to train a separate run, or --fresh to move the old one aside (if the "
+                             f"data only moved, correct dataset_dir in {checkpoint_dir / checkpoint.CONFIG_FILE})")
+
+    def restore_newest_intact(self, prefixes):
+        """Restore the first of `prefixes` (newest first) that reads back whole, naming each damaged one and why."""
+        for prefix in prefixes:
+            try:
+                self.restore(prefix)
+                return prefix
+            except tf.errors.OpError:
+                damage = checkpoint.checkpoint_damage(prefix)
+                if damage is None:
+                    raise
+            warnings.warn(f"{prefix} is damaged ({damage}): trying the checkpoint before it", stacklevel=2)
+        raise ValueError(f"none of the checkpoints in {Path(prefixes[0]).parent} can be read back: pass --fresh to "
+                         f"move them aside and start again")
+
+    def restore(self, prefix):
+        """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty.
+
+        Resuming beats refusing: a pool only holds fakes of the last pool_size / batch_size iterations, so an
+        empty one costs what the first iterations of any run cost, and refills by itself.
+        """
+        saved = checkpoint.variable_shapes(prefix)
+        variables = self.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
+        if all(saved.get(v.op.name) == v.shape.as_list() for v in variables if v.op.name.startswith(POOL_SCOPE)):
+            self.saver.restore(self.sess, prefix)
+            return
+        with self.graph.as_default():
+            v1.train.Saver([v for v in variables if not v.op.name.startswith(POOL_SCOPE)]).restore(self.sess, prefix)
+        print(f"the image pools were saved with --pool_size {saved.get(f'{POOL_SCOPE}A/buffer', [0])[0]}, now "
+              f"{self.config.pool_size}: they start empty", flush=True)

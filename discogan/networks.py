@@ -11,11 +11,10 @@ and skips every fusion).
 import math
 from typing import NamedTuple
 
-import tensorflow as tf
 
 from discogan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
+from discogan.tf_compat import tf, v1
 
-v1 = tf.compat.v1
 
 CODE_SIZE = 100
 

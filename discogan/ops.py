@@ -5,9 +5,8 @@ Data layout is NHWC, the layout TensorFlow's CPU (oneDNN) and GPU (cuDNN) kernel
 """
 import contextlib
 
-import tensorflow as tf
+from discogan.tf_compat import tf, v1
 
-v1 = tf.compat.v1
 
 WEIGHT_INIT_STDDEV = 0.02  # DCGAN / DiscoGAN initialisation
 BATCH_NORM_DECAY = 0.9  # PyTorch's momentum 0.1, as in the official DiscoGAN

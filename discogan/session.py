@@ -1,7 +1,5 @@
 """Session options shared by training and inference."""
-import tensorflow as tf
-
-v1 = tf.compat.v1
+from discogan.tf_compat import v1
 
 
 def session_config():

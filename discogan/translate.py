@@ -4,7 +4,8 @@
 
 Inputs of any size, format and mode are converted to RGB, resized to the model's size as in training and
 translated in batches with batch norm in inference mode; each result is a PNG named after its input. The model
-comes from a checkpoint folder (or prefix) or from a SavedModel written by `discogan.export`.
+comes from a checkpoint folder (or prefix) or from a SavedModel written by `discogan.export`. No input is ever
+replaced, and an existing file only when it has a result's name and --overwrite is given.
 """
 import glob
 import os
@@ -33,7 +34,7 @@ def collect_inputs(pattern, recursive=False):
     elif path.is_file():
         base, files = path.parent, [path]
     elif glob.has_magic(pattern):
-        files = sorted(Path(p) for p in glob.glob(pattern, recursive=recursive) if Path(p).is_file())
+        files = glob_files(pattern, recursive)
         base = Path(os.path.commonpath([p.parent for p in files])) if files else None
     else:
         raise FileNotFoundError(f"--input {pattern} not found (a file, a folder or a glob pattern)")
@@ -41,6 +42,18 @@ def collect_inputs(pattern, recursive=False):
         hint = "" if recursive or not path.is_dir() else " (add --recursive to look in sub-folders)"
         raise ValueError(f"--input {pattern}: no images found{hint}")
     return base, files
+
+
+def glob_files(pattern, recursive):
+    """The files a glob pattern matches. With recursive, `**` spans sub-folders but never enters a linked folder:
+    glob.glob followed symbolic link loops, hanging on two and repeating an image 41 times for one."""
+    if not recursive:
+        return sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
+    parts = Path(pattern).parts
+    fixed = next(index for index, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:fixed])
+    return sorted(path for path in root.glob(str(Path(*parts[fixed:])))
+                  if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts))
 
 
 def output_paths(files, base, output):
@@ -72,13 +85,38 @@ def check_no_overwrite(files, base, output, targets, grid_path, recursive):
         raise ValueError(f"--grid {grid_path} is also the translation of an input: pass --grid=OTHER.png")
 
 
+def check_results_free(output, results, overwrite):
+    """Refuse to replace existing files (naming the first few) unless --overwrite, and never replace a folder."""
+    if Path(output).exists() and not Path(output).is_dir():
+        raise NotADirectoryError(f"--output {output} is a file, not a folder")
+    existing = [path for path in results if os.path.lexists(path)]
+    for path in existing:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder, where a result file would go: choose another name")
+    if existing and not overwrite:
+        names = ", ".join(str(path) for path in existing[:3]) + (", ..." if len(existing) > 3 else "")
+        raise FileExistsError(f"{len(existing)} result file(s) exist already: {names}; pass --overwrite to replace "
+                              f"them, or choose another --output")
+
+
+def plan_outputs(input, output, recursive, grid, overwrite):
+    """(input files, their result paths, the grid's path or None), refused before any work when a result would
+    replace an input or, unless overwrite, any existing file."""
+    base, files = collect_inputs(str(input), recursive)
+    targets = output_paths(files, base, output)
+    grid_path = (Path(output) / GRID_FILE if grid is True else Path(grid)) if grid else None
+    check_no_overwrite(files, base, output, targets, grid_path, recursive)
+    check_results_free(output, targets + ([grid_path] if grid_path else []), overwrite)
+    return files, targets, grid_path
+
+
 def translate_images(input, output, checkpoint_dir=None, saved_model=None, direction="AtoB", batch_size=32,
-                     recursive=False, keep_size=False, grid=False, thicken_sketch=False):
+                     recursive=False, keep_size=False, grid=False, thicken_sketch=False, overwrite=False):
     """Translate images and write one PNG per input to --output; returns (written paths, skipped messages).
 
     Args:
       input: an image file, a folder of images or a glob pattern (quote it: "photos/*.jpg").
-      output: folder for the results; never the input folder.
+      output: folder for the results; never the input folder. Existing files are refused unless --overwrite.
       checkpoint_dir: a checkpoint folder (its latest checkpoint), a checkpoint prefix or a SavedModel folder.
       saved_model: a SavedModel folder written by discogan.export (instead of --checkpoint_dir).
       direction: AtoB (e.g. sketch to bag) or BtoA.
@@ -87,13 +125,11 @@ def translate_images(input, output, checkpoint_dir=None, saved_model=None, direc
       keep_size: scale each result back to its input's size instead of the model's.
       grid: also write a contact sheet of input | output pairs: --grid for OUTPUT/grid.png, or --grid=PATH.
       thicken_sketch: thicken the inputs' lines as image_split --thicken_sketch did to the training sketches.
+      overwrite: replace files of the results' names (and the grid) that exist already.
     """
     check_whole("batch_size", batch_size)
     check_direction(direction)
-    base, files = collect_inputs(str(input), recursive)
-    targets = output_paths(files, base, output)
-    grid_path = (Path(output) / GRID_FILE if grid is True else Path(grid)) if grid else None
-    check_no_overwrite(files, base, output, targets, grid_path, recursive)
+    files, targets, grid_path = plan_outputs(input, output, recursive, grid, overwrite)
     written, skipped, pairs = [], [], []
     with open_translator(checkpoint_dir, saved_model, direction) as translator:
         progress = Progress(len(files), f"translate {direction}")

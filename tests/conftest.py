@@ -75,3 +75,16 @@ def tiny_official_run(tiny_dataset, tmp_path_factory):
                         seed=0, save_freq=100, print_freq=100, checkpoint_dir=str(work / "checkpoint"),
                         sample_dir=str(work / "sample"), log_dir=str(work / "logs"))
     return types.SimpleNamespace(step=step, dataset=tiny_dataset, checkpoint_dir=work / "checkpoint" / tiny_dataset.name)
+
+
+def run_command(monkeypatch, capsys, main, *args):
+    """cli.run(main) in this process with `args` as the command line; returns (exit status, stderr lines)."""
+    from discogan.cli import run
+    monkeypatch.setattr("sys.argv", ["command", *map(str, args)])
+    capsys.readouterr()
+    try:
+        run(main)
+        status = 0
+    except SystemExit as stop:
+        status = stop.code
+    return status, capsys.readouterr().err.splitlines()

@@ -116,3 +116,14 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == f"error: checkpoint not found: {tmp_path / 'none'}"
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("flags, message", [(["--limit", "0"], "--limit must be a whole number >= 1"),
+                                            (["--output", "{folder}"], "is a folder: give a file name")])
+def test_bad_limit_and_an_output_folder_are_refused_before_any_work(tiny_run, tmp_path, flags, message):
+    flags = [flag.format(folder=tmp_path) for flag in flags]
+    result = subprocess.run([sys.executable, "-m", "discogan.evaluate", "--checkpoint_dir", str(tiny_run.checkpoint_dir),
+                             "--dataset_dir", str(tiny_run.dataset), *flags], cwd=REPO, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert "metric" not in result.stdout  # no table: nothing was evaluated

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
@@ -70,7 +72,7 @@ def test_bad_files_are_converted_or_skipped_and_named(tmp_path, domains):
     (domains[0] / ".hidden.jpg").write_bytes(b"junk")
     out = tmp_path / "out"
     summary = make_unpaired(*domains, out, val_size=1, workers=1)
-    assert summary.skipped_names == unreadable
+    assert sorted(Path(path).name for path, _ in summary.skipped) == unreadable
     written = names(out / "trainA") + names(out / "valA")
     assert set(convertible) <= set(written) and not set(unreadable) & set(written)
     for name in convertible:
@@ -94,3 +96,42 @@ def test_errors_name_the_problem(tmp_path, domains):
         make_unpaired(domains[0], tmp_path / "nowhere", tmp_path / "out")
     with pytest.raises(UserError, match="validation"):
         make_unpaired(*domains, tmp_path / "out", val_size=9)
+
+
+def test_an_output_that_holds_an_input_is_refused_before_anything_is_written(tmp_path):
+    """The issue's case: both inputs under --output, which --overwrite used to replace with their own samples."""
+    dataset = tmp_path / "X"
+    make_domain(dataset / "trainA", 12, seed=1)
+    write_bad_files(dataset / "trainA")
+    make_domain(dataset / "trainB", 9, seed=2)
+    before = {path: path.read_bytes() for path in dataset.rglob("*") if path.is_file()}
+    with pytest.raises(UserError, match=r"output folder .*X/trainA is the input .*X/trainA"):
+        make_unpaired(dataset / "trainA", dataset / "trainB", dataset, val_size=2, limit=3, overwrite=True)
+    assert {path: path.read_bytes() for path in dataset.rglob("*") if path.is_file()} == before
+    assert names(dataset) == ["trainA", "trainB"]
+
+
+@pytest.mark.parametrize("domain_a, output, relation", [
+    ("out/trainA/bags", "out", "holds"),
+    ("data", "data/out", "lies inside"),
+])
+def test_an_output_folder_around_or_inside_an_input_is_refused(tmp_path, domain_a, output, relation):
+    make_domain(tmp_path / domain_a, 3, seed=1)
+    shoes = make_domain(tmp_path / "shoes", 3, seed=2)
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(UserError, match=f"{relation} the input"):
+        make_unpaired(tmp_path / domain_a, shoes, tmp_path / output, val_size=1, overwrite=True)
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("flag, value, expected", [
+    ("val_size", -3, "--val_size must be a whole number >= 0, got -3"),
+    ("limit", 0, "--limit must be a whole number >= 1, got 0"),
+    ("limit", 2.5, "--limit must be a whole number >= 1, got 2.5"),
+    ("resize", 1.5, "--resize must be a whole number >= 1, got 1.5"),
+    ("workers", -1, "--workers must be a whole number >= 1, got -1"),
+])
+def test_counts_are_checked_before_anything_is_written(tmp_path, domains, flag, value, expected):
+    with pytest.raises(ValueError, match=expected):
+        make_unpaired(*domains, tmp_path / "out", **{"val_size": 2, flag: value})
+    assert not (tmp_path / "out").exists()

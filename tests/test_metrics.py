@@ -133,13 +133,6 @@ def test_swd_is_reproducible_and_takes_unequal_sets():
     assert first != other_seed
 
 
-def test_mean_image_baseline():
-    targets = np.stack([np.zeros((8, 8, 3)), np.ones((8, 8, 3))])
-    baseline = metrics.mean_image_baseline(targets, 5)
-    assert baseline.shape == (5, 8, 8, 3)
-    np.testing.assert_allclose(baseline, 0.5)
-
-
 def test_structure_descriptors_ignore_background_tint_and_contrast():
     images = blobs(4)
     descriptors = metrics.structure_descriptors(images)

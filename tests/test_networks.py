@@ -66,6 +66,17 @@ def test_discriminator_gives_one_logit_per_image():
         assert all(v.op.name.startswith("discriminator_A/") for v in v1.global_variables())
 
 
+def test_discriminator_logits_can_be_negative():
+    """Difference 6: the book's logit went through a ReLU, so it could never say 'fake' past 50%."""
+    with tf.Graph().as_default(), v1.Session() as session:
+        v1.set_random_seed(0)
+        x = tf.random.uniform([16, 64, 64, 3], -1.0, 1.0, seed=1)
+        logits = build_discriminator(x, "discriminator_A", df=8)
+        session.run(v1.global_variables_initializer())
+        values = session.run(logits)
+    assert values.min() < 0 < values.max()
+
+
 def test_reuse_shares_variables_and_other_sizes_build():
     with tf.Graph().as_default():
         x = v1.placeholder(tf.float32, [2, 128, 128, 3])

@@ -2,6 +2,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,8 +15,11 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from discogan import config
+from discogan.checkpoint import checkpoint_prefixes
 from discogan.config import TrainConfig
+from discogan.model import DiscoGAN, TrainingStopped
 from discogan.train import process_main
+from tests.conftest import run_command
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK_TAGS = ("g_loss_a2b", "g_loss_b2a", "g_loss", "db_loss", "da_loss", "d_loss",
@@ -31,6 +35,22 @@ def scalars(log_dir):
 def folders(base):
     return {"checkpoint_dir": str(base / "checkpoint"), "sample_dir": str(base / "sample"),
             "log_dir": str(base / "logs")}
+
+
+def tiny(base, **options):
+    """Flags of a tiny run with its folders under `base`; `options` win."""
+    return {"batch_size": 2, "gf": 8, "df": 8, "seed": 0, "save_freq": 100, "print_freq": 100, **folders(base),
+            **options}
+
+
+def train_command(monkeypatch, capsys, dataset, options):
+    """`python -m discogan.train process_main` run in this process: (exit status, stderr lines)."""
+    return run_command(monkeypatch, capsys, {"process_main": process_main}, "process_main", "--dataset_dir", dataset,
+                       *[f"--{key}={value}" for key, value in options.items()])
+
+
+def steps_on_disk(checkpoint_dir):
+    return [int(prefix.rsplit("-", 1)[1]) for prefix in checkpoint_prefixes(checkpoint_dir)]
 
 
 def test_run_writes_samples_checkpoints_and_every_book_tag(tiny_run):
@@ -106,8 +126,10 @@ def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
         output.append(line)
         if line.startswith("Epoch: [ 0] [   2/"):
             process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=120) == 0, "".join(output)
+    assert process.wait(timeout=120) == 143, "".join(output)  # as shells report it, unlike a finished run's 0
     assert any("SIGTERM received" in line for line in output)
+    assert any(line.startswith("SIGTERM: stopped at step") for line in output)
+    assert not any("Traceback" in line for line in output)
     assert not any("remapper failed" in line for line in output)  # the graph optimizer's fusions all apply
     prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name))
     assert prefix is not None and 3 <= tf.train.load_variable(prefix, "global_step") < 4000
@@ -142,3 +164,105 @@ def test_time_limit_stops_after_the_iteration_that_reaches_it_and_saves(tiny_dat
                          time_limit=1e-6, save_freq=100, print_freq=100, **folders(tmp_path))
     assert steps == 1 and "--time_limit 1e-06 s reached" in capsys.readouterr().out
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name)).endswith("-1")
+
+
+def test_ctrl_c_saves_then_raises_and_the_command_exits_130(tiny_dataset, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(DiscoGAN, "sample_model", lambda *args: signal.raise_signal(signal.SIGINT))
+    options = tiny(tmp_path, epochs=5, print_freq=1)
+    with pytest.raises(TrainingStopped) as stopped:
+        process_main(dataset_dir=str(tiny_dataset), **options)
+    assert stopped.value.signum == signal.SIGINT
+    assert steps_on_disk(tmp_path / "checkpoint" / tiny_dataset.name) == [1]
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, options)
+    assert status == 130 and errors[-1].startswith("SIGINT: stopped at step 2 of 20, saved in")
+
+
+def test_another_dataset_under_the_same_folder_name_is_refused_and_the_record_kept(tiny_dataset, tmp_path):
+    first, second = tmp_path / "x" / "td", tmp_path / "y" / "td"
+    for dataset in (first, second):
+        shutil.copytree(tiny_dataset, dataset)
+    process_main(dataset_dir=str(first), **tiny(tmp_path, epochs=1))
+    record = tmp_path / "checkpoint" / "td" / "config.json"
+    started = record.read_text()
+    with pytest.raises(ValueError, match="--run_name.*--fresh") as refused:
+        process_main(dataset_dir=str(second), **tiny(tmp_path, epochs=2))
+    assert f"trained on {first.resolve()}, not on {second.resolve()}" in str(refused.value)
+    assert process_main(dataset_dir=str(first), **tiny(tmp_path, epochs=2)) == 8
+    assert record.read_text() == started  # epochs 1: a resume never rewrites what the run started from
+
+
+def test_only_the_newest_five_checkpoints_are_kept_across_restarts(tiny_dataset, tmp_path):
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=2, save_freq=1))
+    assert steps_on_disk(checkpoint_dir) == [4, 5, 6, 7, 8]
+    for step in (1, 2, 3):  # left by an earlier restart, unknown to the state file
+        for path in checkpoint_dir.glob("DiscoGAN.model-4.*"):
+            shutil.copy(path, checkpoint_dir / path.name.replace("-4.", f"-{step}."))
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=3, save_freq=1))
+    assert steps_on_disk(checkpoint_dir) == [8, 9, 10, 11, 12]
+    state = tf.train.get_checkpoint_state(str(checkpoint_dir))
+    assert [Path(path).name for path in state.all_model_checkpoint_paths] == [
+        f"DiscoGAN.model-{step}" for step in range(8, 13)]
+
+
+def test_a_truncated_latest_checkpoint_falls_back_to_the_one_before(tiny_dataset, tmp_path, capsys):
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=1, save_freq=2))
+    data_file = next(checkpoint_dir.glob("DiscoGAN.model-4.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[:100])
+    with pytest.warns(UserWarning, match=r"DiscoGAN.model-4 is damaged \(Read less bytes than requested\)"):
+        assert process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=2, save_freq=2)) == 8
+    assert f"resumed from {checkpoint_dir / 'DiscoGAN.model-2'}" in capsys.readouterr().out
+
+
+def test_another_pool_size_resumes_with_empty_pools(tiny_dataset, tmp_path, capsys):
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=1, pool_size=4))
+    assert process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=2, pool_size=2)) == 8
+    assert "the image pools were saved with --pool_size 4, now 2: they start empty" in capsys.readouterr().out
+    prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name))
+    assert tf.train.load_variable(prefix, "image_pool_B/buffer").shape == (2, 64, 64, 3)
+
+
+def test_a_resume_past_the_end_says_so_and_a_finished_run_trains_nothing(tiny_run, capsys):
+    base = tiny_run.checkpoint_dir.parent.parent
+    options = {**tiny_run.options, **folders(base)}
+    before = sorted((path.name, path.stat().st_mtime_ns) for path in tiny_run.checkpoint_dir.iterdir())
+    with pytest.raises(ValueError, match=r"already at step 8, past the end of 4 = 2 epochs x 2 iterations per "
+                                         r"epoch; raise --epochs to go on"):
+        process_main(dataset_dir=str(tiny_run.dataset), **{**options, "batch_size": 4})
+    assert process_main(dataset_dir=str(tiny_run.dataset), **options) == 8
+    assert "already at step 8, the end of 8 = 2 epochs x 4 iterations per epoch" in capsys.readouterr().out
+    assert sorted((path.name, path.stat().st_mtime_ns) for path in tiny_run.checkpoint_dir.iterdir()) == before
+
+
+def test_an_unreadable_image_among_the_sample_images_is_skipped(tiny_dataset, tmp_path):
+    dataset = tmp_path / "bags"
+    shutil.copytree(tiny_dataset, dataset)
+    whole = (dataset / "trainA" / "0_AB.png").read_bytes()
+    (dataset / "trainA" / "00_truncated.png").write_bytes(whole[:len(whole) // 2])  # its header reads fine
+    with pytest.warns(UserWarning, match=r"trainA: skipping 1 unreadable image\(s\): 00_truncated.png"):
+        assert process_main(dataset_dir=str(dataset), **tiny(tmp_path, epochs=1, print_freq=4)) == 4
+    picture = Image.open(tmp_path / "sample" / "bags" / "train_00_0003.png")
+    assert picture.height == 8 * 64 + 7 * 2  # eight sample rows all the same
+
+
+def test_a_save_on_a_full_disk_leaves_no_partial_files_and_ends_in_one_line(tiny_dataset, tmp_path, monkeypatch,
+                                                                           capsys):
+    """What a real full disk did in a trial: index and data written, then the state file's update failed."""
+    real_save = tf.compat.v1.train.Saver.save
+
+    def save_on_a_full_disk(saver, session, save_path, global_step, **options):
+        if global_step < 4:
+            return real_save(saver, session, save_path, global_step, **options)
+        for name in ("DiscoGAN.model-4.index", "DiscoGAN.model-4.data-00000-of-00001", "checkpoint.tmp5e2a"):
+            Path(save_path).with_name(name).write_bytes(b"partial")
+        raise tf.errors.ResourceExhaustedError(None, None, f"{save_path}.tmp5e2a; No space left on device")
+
+    monkeypatch.setattr(tf.compat.v1.train.Saver, "save", save_on_a_full_disk)
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, tiny(tmp_path, epochs=1, save_freq=2))
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    assert status == 1 and not any("Traceback" in line for line in errors)
+    assert errors[-1] == (f"error: could not save the checkpoint of step 4 in {checkpoint_dir}: No space left on "
+                          f"device; the checkpoints saved before it are kept")
+    assert sorted(path.name for path in checkpoint_dir.iterdir()) == [
+        "DiscoGAN.model-2.data-00000-of-00001", "DiscoGAN.model-2.index", "checkpoint", "config.json"]

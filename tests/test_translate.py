@@ -198,3 +198,44 @@ def test_errors_name_the_flag_or_file(case, expected, tiny_run, sketch_folder, t
         translate_images(**arguments)
     assert (sketch_folder / "sketch.png").read_bytes() == before
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_existing_results_are_refused_unless_overwrite(tiny_run, sketch_folder, tmp_path):
+    for name in ("a", "b", "c", "d"):
+        draw_sketch(sketch_folder / f"{name}.png", (60, 60))
+    mine = tmp_path / "out" / "b.png"
+    mine.parent.mkdir()
+    Image.new("RGB", (5, 5), "red").save(mine)
+    for extra in ("c.png", "d.png", "sketch.png"):
+        shutil.copy(mine, tmp_path / "out" / extra)
+    before = mine.read_bytes()
+    with pytest.raises(FileExistsError, match=r"4 result file\(s\) exist already: .*b\.png, .*c\.png, "
+                                              r".*d\.png, \.\.\.; pass --overwrite"):
+        translate_images(sketch_folder, tmp_path / "out", checkpoint_dir=tiny_run.checkpoint_dir)
+    assert mine.read_bytes() == before and sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "b.png", "c.png", "d.png", "sketch.png"]
+    written, _ = translate_images(sketch_folder, tmp_path / "out", checkpoint_dir=tiny_run.checkpoint_dir,
+                                  overwrite=True)
+    assert len(written) == 5 and mine.read_bytes() != before
+
+
+def test_grid_never_replaces_a_file_that_is_not_a_result(tiny_run, sketch_folder, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        translate_images(sketch_folder, tmp_path / "out", checkpoint_dir=tiny_run.checkpoint_dir, grid=str(notes))
+    assert notes.read_text() == "my notes\n" and not (tmp_path / "out").exists()
+    (tmp_path / "sheets").mkdir()
+    with pytest.raises(IsADirectoryError, match="sheets is a folder"):
+        translate_images(sketch_folder, tmp_path / "out", checkpoint_dir=tiny_run.checkpoint_dir,
+                         grid=str(tmp_path / "sheets"), overwrite=True)
+
+
+def test_a_glob_never_follows_symbolic_link_loops(tmp_path):
+    """One loop gave 41 copies of an image and two loops hung: `**` must not enter linked folders."""
+    from discogan.translate import collect_inputs
+    draw_sketch(tmp_path / "in" / "a.png", (20, 20))
+    draw_sketch(tmp_path / "in" / "sub" / "b.png", (20, 20))
+    (tmp_path / "in" / "sub" / "loop").symlink_to(tmp_path / "in")
+    base, files = collect_inputs(str(tmp_path / "in" / "**" / "*.png"), recursive=True)
+    assert base == tmp_path / "in" and files == [tmp_path / "in" / "a.png", tmp_path / "in" / "sub" / "b.png"]
