@@ -1,77 +1,138 @@
-"""Translation quality after training from scratch: the numbers of `discogan.evaluate` over training time.
+"""Translation quality at equal wall time: train from scratch for --seconds, then score the val split.
 
-Trains DiscoGAN with a fixed seed on DATASET_DIR (trainA/, trainB/) for about --iterations iterations (whole
-epochs), evaluates its val split (valA/, valB/) at --evals points during training, then runs the full
-evaluation with both reference points (untrained network, mean image) on the final checkpoint. Prints a
-table and one JSON document (also written to --output).
+    # a recipe of ours: DiscoGAN options as --set NAME=VALUE (any TrainConfig option), fixed seed
+    python benchmarks/quality.py train --dataset_dir D --seconds 1200 --recipe official \\
+        --set gan_curriculum=0 --set batch_size=16 --output ours.json
+    # the PyTorch quality peer's translations (../shared/bench/peer_quality.py --out peer.npz), same metrics
+    python benchmarks/quality.py score_npz --npz peer.npz --output peer.json
+    # a table of several results
+    python benchmarks/quality.py table ours.json peer.json
 
-    python -m discogan.image_split --path D --_dir_ train --resize 64     # after putting pairs in D/train, D/val
-    python -m discogan.image_split --path D --_dir_ val --resize 64
-    python benchmarks/quality.py --dataset_dir D --iterations 2000 --batch_size 16 --output quality.json
+D holds trainA/, trainB/, valA/, valB/ (discogan.image_split). `train` evaluates the final checkpoint with
+discogan.evaluation (the model beside its untrained network, the mean image, real shuffled and identity
+references) and writes a picture of the first val translations beside the JSON; --eval_freq N also evaluates
+every N iterations during training (that time counts in --seconds). `score_npz` scores the val translations another implementation wrote, on the
+images it fed its networks. Each prints one JSON document and writes it to --output.
 """
 import argparse
+import ast
 import json
-import math
-import shutil
 import sys
 import time
 from pathlib import Path
 
-import tensorflow as tf
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from discogan import data, evaluate  # noqa: E402
+from discogan import checkpoint, evaluation, networks  # noqa: E402
+from discogan.image_io import make_grid, save_image, to_uint8  # noqa: E402
+from discogan.inference import CycleModel  # noqa: E402
 from discogan.model import DiscoGAN  # noqa: E402
+from discogan.tf_compat import v1  # noqa: E402
+
+TABLE_KEYS = ("retrieval_at_1", "structure", "diversity", "swd", "edge_f1", "cycle_mse")
+
+
+def parse_options(pairs):
+    """--set NAME=VALUE pairs as TrainConfig keyword arguments; values are Python literals or plain strings."""
+    options = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            options[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[name] = value
+    return options
+
+
+def train(args):
+    v1.disable_eager_execution()
+    work = Path(args.work_dir)
+    options = {"seed": 0, "epochs": 100000, "epoch_step": 100000, "print_freq": 10 ** 9, "save_freq": 10 ** 9,
+               **parse_options(args.set), "time_limit": args.seconds}
+    if args.eval_freq:
+        options.update(eval_freq=args.eval_freq, eval_count=10 ** 6)
+    model = DiscoGAN(args.dataset_dir, args.recipe, checkpoint_dir=str(work / "checkpoint"),
+                     sample_dir=str(work / "sample"), log_dir=str(work / "logs"), fresh=True, **options)
+    start = time.time()
+    steps = model.train_network()
+    seconds = time.time() - start
+    final = evaluation.evaluate_checkpoint(str(model.checkpoint_dir), args.dataset_dir, split="val", seed=0)
+    images_a, images_b, _ = evaluation.load_split(args.dataset_dir, "val", model.config.image_size)
+    folder, prefix, record = checkpoint.resolve_checkpoint(model.checkpoint_dir)
+    cycle = CycleModel(networks.Architecture.of(record), prefix, folder, record)
+    try:
+        outputs = evaluation.in_batches(cycle.run, images_a, images_b, 64)
+    finally:
+        cycle.close()
+    save_cycle_picture(Path(args.output).with_suffix(".png"), images_a, images_b, outputs)
+    print(evaluation.format_table(final))
+    return {"benchmark": "quality", "impl": "discogan", "dataset_dir": args.dataset_dir, "recipe": args.recipe,
+            "options": model.record(), "train_wall_s": round(seconds, 1), "iterations": steps,
+            "points": model.eval_history, "final": final}
+
+
+def save_cycle_picture(path, images_a, images_b, outputs, rows=12):
+    """Rows of real A | A->B | A->B->A | real B | B->A | B->A->B for the first val pairs, as in samples."""
+    x_ab, x_aba, x_ba, x_bab = (to_uint8(x[:rows]) for x in outputs)
+    real_a, real_b = to_uint8(images_a[:rows]), to_uint8(images_b[:rows])
+    save_image(path, make_grid([[real_a[i], x_ab[i], x_aba[i], real_b[i], x_ba[i], x_bab[i]]
+                                for i in range(min(len(real_a), len(real_b)))]))
+
+
+def score_npz(args):
+    """Score val translations written by another implementation (arrays val_a, val_b, ab, aba, ba, bab)."""
+    arrays = np.load(args.npz)
+    images_a, images_b = arrays["val_a"], arrays["val_b"]
+    outputs = tuple(arrays[key] for key in ("ab", "aba", "ba", "bab"))
+    final = {"paired": True, "count": {"A": len(images_a), "B": len(images_b)},
+             **evaluation.score(outputs, images_a, images_b, paired=True),
+             **evaluation.score_references(images_a, images_b, paired=True)}
+    save_cycle_picture(Path(args.output).with_suffix(".png"), images_a, images_b, outputs)
+    return {"benchmark": "quality", "impl": "peer", "npz": args.npz, "train_wall_s": float(arrays["seconds"]),
+            "iterations": int(arrays["iterations"]), "final": final}
+
+
+def table(args):
+    """A markdown table: one row per result file (and the references of the first), the main metrics."""
+    columns = [(direction, key) for key in TABLE_KEYS for direction in evaluation.DIRECTIONS]
+    lines = ["| run | s | iterations | " + " | ".join(f"{d} {k}" for d, k in columns) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |"]
+
+    def cells(scores):
+        return " | ".join("" if scores[d].get(k) is None else f"{scores[d][k]:.3f}" for d, k in columns)
+
+    results = [json.loads(Path(name).read_text()) for name in args.results]
+    for name, result in zip(args.results, results):
+        lines.append(f"| {Path(name).stem} | {result['train_wall_s']:.0f} | {result['iterations']} | "
+                     f"{cells(result['final'])} |")
+    for reference in evaluation.REFERENCES:
+        if reference in results[0]["final"]:
+            lines.append(f"| ({reference}) | | | {cells(results[0]['final'][reference])} |")
+    print("\n".join(lines))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset_dir", required=True)
-    parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--batch_size", type=int, default=16)
-    parser.add_argument("--evals", type=int, default=5, help="evaluation points during training")
-    parser.add_argument("--gf", type=int, default=64)
-    parser.add_argument("--df", type=int, default=64)
-    parser.add_argument("--lambda_l2", type=float, default=10.0,
-                        help="reconstruction weight; the book's 1.0 collapses to one output for every input in a "
-                             "CPU-length run (benchmarks/README.md)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work_dir", default="quality_run", help="checkpoints, logs and samples of the run")
-    parser.add_argument("--output", default="quality.json")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("train", help="train one recipe for --seconds and score it")
+    run.add_argument("--dataset_dir", required=True)
+    run.add_argument("--seconds", type=float, required=True, help="training wall time")
+    run.add_argument("--recipe", default="book")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a DiscoGAN option")
+    run.add_argument("--eval_freq", type=int, default=0, help="also evaluate every N iterations (0: at the end only)")
+    run.add_argument("--work_dir", default="quality_run", help="checkpoints, logs and samples of the run")
+    run.add_argument("--output", default="quality.json")
+    peer = commands.add_parser("score_npz", help="score another implementation's val translations")
+    peer.add_argument("--npz", required=True)
+    peer.add_argument("--output", default="peer_quality.json")
+    summary = commands.add_parser("table", help="a markdown table of result files")
+    summary.add_argument("results", nargs="+")
     args = parser.parse_args()
-
-    tf.compat.v1.disable_eager_execution()
-    work = Path(args.work_dir)
-    build_start = time.time()
-    batch_ids = data.iterations_per_epoch(*(data.domain_files(Path(args.dataset_dir) / f"train{domain}",
-                                                              args.batch_size) for domain in "AB"),
-                                          train_size=10000, batch_size=args.batch_size)
-    epochs = max(1, math.ceil(args.iterations / batch_ids))
-    eval_freq = max(1, epochs * batch_ids // args.evals)
-    model = DiscoGAN(args.dataset_dir, epochs=epochs, batch_size=args.batch_size, gf=args.gf, df=args.df,
-                     lambda_l2=args.lambda_l2,
-                     epoch_step=epochs // 2, seed=args.seed, eval_freq=eval_freq, eval_count=10 ** 6,
-                     checkpoint_dir=str(work / "checkpoint"), sample_dir=str(work / "sample"),
-                     log_dir=str(work / "logs"), print_freq=eval_freq, save_freq=eval_freq, fresh=True)
-    train_start = time.time()
-    steps = model.train_network()
-    train_seconds = time.time() - train_start
-    final = evaluate.evaluate(str(model.checkpoint_dir), args.dataset_dir, split="val", seed=args.seed)
-    pictures = sorted(model.sample_dir.glob("val_*.png"))
-    if pictures:
-        shutil.copy(pictures[-1], work / "final_val_samples.png")
-
-    print(f"\n{'step':>6} {'wall s':>8}" + "".join(f"{d + ' ' + k:>16}" for d in evaluate.DIRECTIONS
-                                                 for k in evaluate.METRIC_KEYS))
-    for point in model.eval_history:
-        cells = "".join(f"{'-' if point[d][k] is None else f'{point[d][k]:.4f}':>16}"
-                        for d in evaluate.DIRECTIONS for k in evaluate.METRIC_KEYS)
-        print(f"{point['step']:>6} {point['elapsed_s']:>8.0f}{cells}")
-    result = {"benchmark": "quality", "dataset_dir": args.dataset_dir, "iterations": steps, "epochs": epochs,
-              "batch_size": args.batch_size, "gf": args.gf, "df": args.df, "lambda_l2": args.lambda_l2,
-              "seed": args.seed,
-              "setup_s": round(train_start - build_start, 1), "train_wall_s": round(train_seconds, 1),
-              "points": model.eval_history, "final": final}
+    if args.command == "table":
+        return table(args)
+    result = train(args) if args.command == "train" else score_npz(args)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
 
