@@ -1,6 +1,7 @@
 """The DiscoGAN authors' recipe as options: each does what it says, and the book's defaults are unchanged."""
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from discogan.inference import Translator
 from discogan.losses import feature_matching_loss
 from discogan.model import build_train_step, reconstruction_weight
 from discogan.networks import Architecture, build_cycle, build_generator
+from discogan.train import process_main
 
 v1 = tf.compat.v1
 
@@ -142,3 +144,28 @@ def test_a_config_written_before_the_bottleneck_option_loads_as_the_book_generat
     images = np.full((1, 64, 64, 3), 200, np.uint8)
     with Translator.from_checkpoint(folder) as old, Translator.from_checkpoint(tiny_run.checkpoint_dir) as new:
         np.testing.assert_array_equal(old.translate(images), new.translate(images))
+
+
+OLD_CHECKPOINT = Path(__file__).parent / "data" / "checkpoint_3920629"
+
+
+def test_a_checkpoint_written_by_commit_3920629_translates_as_it_did_then(tmp_path):
+    """tests/data/checkpoint_3920629: a 16x16 gf=4 run written by that commit (config.json with image_size,
+    gf, df and dataset_dir only), and the translations that commit's Translator gave for three images."""
+    folder = shutil.copytree(OLD_CHECKPOINT, tmp_path / "old")
+    expected = np.load(folder / "expected.npz")
+    for direction in ("AtoB", "BtoA"):
+        with Translator.from_checkpoint(folder, direction) as translator:
+            np.testing.assert_array_equal(translator.translate(expected["images"]), expected[direction])
+
+
+def test_training_resumes_from_a_checkpoint_written_by_commit_3920629(tiny_dataset, tmp_path):
+    run = shutil.copytree(OLD_CHECKPOINT, tmp_path / "checkpoint" / tiny_dataset.name)
+    record = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**record, "dataset_dir": str(tiny_dataset.resolve())}))
+    step = process_main(dataset_dir=str(tiny_dataset), epochs=3, batch_size=4, gf=4, df=4, image_size=16,
+                        load_size=16, fine_size=16, pool_size=4, seed=0, save_freq=100, print_freq=100,
+                        checkpoint_dir=str(tmp_path / "checkpoint"), sample_dir=str(tmp_path / "sample"),
+                        log_dir=str(tmp_path / "logs"))
+    assert step == 6  # resumed at the old step 4, two iterations of 4 pairs per epoch
+    assert tf.train.load_variable(str(run / "DiscoGAN.model-6"), "global_step") == 6
