@@ -3,7 +3,10 @@
     # a recipe of ours: DiscoGAN options as --set NAME=VALUE (any TrainConfig option), fixed seed
     python benchmarks/quality.py train --dataset_dir D --seconds 1200 --recipe official \\
         --set gan_curriculum=0 --set batch_size=16 --output ours.json
-    # the PyTorch quality peer's translations (../shared/bench/peer_quality.py --out peer.npz), same metrics
+    # the PyTorch quality peer for the same seconds, on the pix2pix pairs D/train and D/val, same metrics
+    python benchmarks/quality.py peer --python VENV/bin/python --dataset_dir D --seconds 1200 \
+        --output peer.json -- --batch_size 16 --gan_curriculum 0
+    # or score translations the peer (../shared/bench/peer_quality.py --out peer.npz) already wrote
     python benchmarks/quality.py score_npz --npz peer.npz --output peer.json
     # a table of several results
     python benchmarks/quality.py table ours.json peer.json
@@ -17,13 +20,15 @@ images it fed its networks. Each prints one JSON document and writes it to --out
 import argparse
 import ast
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 from discogan import checkpoint, evaluation, networks  # noqa: E402
 from discogan.image_io import make_grid, save_image, to_uint8  # noqa: E402
 from discogan.inference import CycleModel  # noqa: E402
@@ -93,6 +98,17 @@ def score_npz(args):
             "iterations": int(arrays["iterations"]), "final": final}
 
 
+def peer(args):
+    """Run the PyTorch quality peer on D/train and D/val for --seconds, then score its translations."""
+    npz = Path(args.output).with_suffix(".npz")
+    command = [args.python, str((REPO / args.peer_script).resolve()), "--train", str(Path(args.dataset_dir) / "train"),
+               "--val", str(Path(args.dataset_dir) / "val"), "--seconds", str(args.seconds), "--out", str(npz),
+               *args.peer_args]
+    print(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    args.npz = str(npz)
+    return {**score_npz(args), "peer_command": command}
+
+
 def table(args):
     """A markdown table: one row per result file (and the references of the first), the main metrics."""
     columns = [(direction, key) for key in TABLE_KEYS for direction in evaluation.DIRECTIONS]
@@ -123,15 +139,23 @@ def main():
     run.add_argument("--eval_freq", type=int, default=0, help="also evaluate every N iterations (0: at the end only)")
     run.add_argument("--work_dir", default="quality_run", help="checkpoints, logs and samples of the run")
     run.add_argument("--output", default="quality.json")
-    peer = commands.add_parser("score_npz", help="score another implementation's val translations")
-    peer.add_argument("--npz", required=True)
-    peer.add_argument("--output", default="peer_quality.json")
+    run_peer = commands.add_parser("peer", help="run the PyTorch quality peer for --seconds and score it")
+    run_peer.add_argument("--python", required=True, help="an interpreter with torch (a separate venv)")
+    run_peer.add_argument("--dataset_dir", required=True, help="holds train/ and val/ of pix2pix pairs")
+    run_peer.add_argument("--seconds", type=float, required=True)
+    run_peer.add_argument("--peer_script", default="../shared/bench/peer_quality.py",
+                          help="relative to the repository root")
+    run_peer.add_argument("--output", default="peer_quality.json")
+    run_peer.add_argument("peer_args", nargs="*", help="after --: more flags for the peer")
+    scored = commands.add_parser("score_npz", help="score another implementation's val translations")
+    scored.add_argument("--npz", required=True)
+    scored.add_argument("--output", default="peer_quality.json")
     summary = commands.add_parser("table", help="a markdown table of result files")
     summary.add_argument("results", nargs="+")
     args = parser.parse_args()
     if args.command == "table":
         return table(args)
-    result = train(args) if args.command == "train" else score_npz(args)
+    result = {"train": train, "peer": peer, "score_npz": score_npz}[args.command](args)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
