@@ -18,6 +18,17 @@ def option(default, help_text):
     return field(default=default, metadata={"help": help_text})
 
 
+def check_image_size(image_size):
+    """The networks halve down to 4x4: the size must be a power of two, at least 16."""
+    if image_size < 16 or int(image_size) & (int(image_size) - 1):
+        raise ValueError(f"--image_size must be a power of two >= 16, got {image_size}")
+
+
+def check_bottleneck(bottleneck):
+    if bottleneck not in BOTTLENECKS:
+        raise ValueError(f"--bottleneck must be one of {', '.join(BOTTLENECKS)}, got {bottleneck!r}")
+
+
 def check_whole(flag, value, minimum=1):
     """A whole-number flag: `--flag` must be an integer >= minimum (fire passes 2.5 or "x" through as given)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < minimum:
@@ -66,10 +77,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
-        if self.bottleneck not in BOTTLENECKS:
-            raise ValueError(f"--bottleneck must be one of {', '.join(BOTTLENECKS)}, got {self.bottleneck!r}")
-        if self.image_size < 16 or int(self.image_size) & (int(self.image_size) - 1):
-            raise ValueError(f"--image_size must be a power of two >= 16, got {self.image_size}")
+        check_bottleneck(self.bottleneck)
+        check_image_size(self.image_size)
         for flag in ("epochs", "batch_size", "gf", "df", "train_size", "print_freq", "save_freq", "update_interval"):
             check_whole(flag, getattr(self, flag))
         for flag in ("eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
@@ -88,14 +97,13 @@ class TrainConfig:
 
     @classmethod
     def create(cls, recipe="book", **flags):
-        """The defaults, overlaid with the recipe's values, overlaid with the explicit flags."""
-        if recipe not in RECIPES:
-            raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+        """The defaults, overlaid with the recipe's values, overlaid with the explicit flags (an unknown recipe is
+        refused by __post_init__)."""
         unknown = sorted(set(flags) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise ValueError(f"unknown flag(s): {', '.join('--' + name for name in unknown)} "
                              f"(process_main --help lists them)")
-        return cls(**{**RECIPES[recipe], **flags, "recipe": recipe})
+        return cls(**{**RECIPES.get(recipe, {}), **flags, "recipe": recipe})
 
     def record(self):
         """config.json's contents: every option, plus the versions that wrote the checkpoint."""

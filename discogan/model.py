@@ -13,7 +13,6 @@ import types
 import warnings
 from pathlib import Path
 
-
 from discogan import checkpoint, data, evaluation, networks
 from discogan.config import TrainConfig
 from discogan.image_io import encode_png, make_grid, save_image, to_uint8
@@ -59,7 +58,8 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig())
     `iteration_ops[step % len(iteration_ops)]` is the op of iteration `step`; each increments `global_step`.
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
     (in-memory images) train the very same graph. Returns a namespace with the loss terms of each side
-    (`g_losses`, `d_losses`, and `losses` holding both), the pooled fakes, g_train, d_train and iteration_ops.
+    (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the pooled fakes,
+    g_train, d_train and iteration_ops.
     """
     architecture = networks.Architecture.of(config)
     df = architecture.df
@@ -77,8 +77,9 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig())
         logits_real_a, features_real_a = networks.build_discriminator(x_a, "discriminator_A", df, reuse=True,
                                                                       return_features=True)
         logits_pooled_a = networks.build_discriminator(pooled_fake_a, "discriminator_A", df, reuse=True)
-    g_losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a,
-                                reconstruction_weight(global_step, config), config.feature_matching,
+    lambda_l2 = reconstruction_weight(global_step, config)
+    g_losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2,
+                                config.feature_matching,
                                 {"a2b": (features_real_b, features_fake_b), "b2a": (features_real_a, features_fake_a)})
     d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b)
 
@@ -96,7 +97,7 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig())
         d_train = d_optimizer.apply_gradients(d_gradients, global_step=global_step)
     iteration_ops = [d_train] if combined else [d_train] + [g_train] * (config.update_interval - 1)
     return types.SimpleNamespace(g_losses=g_losses, d_losses=d_losses, losses={**g_losses, **d_losses},
-                                 g_vars=g_vars, d_vars=d_vars, pooled_fake_a=pooled_fake_a,
+                                 lambda_l2=lambda_l2, g_vars=g_vars, d_vars=d_vars, pooled_fake_a=pooled_fake_a,
                                  pooled_fake_b=pooled_fake_b, g_train=g_train, d_train=d_train,
                                  iteration_ops=iteration_ops)
 
@@ -199,7 +200,7 @@ class DiscoGAN:
         step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, config)
         self.losses, self.pooled_fake_a, self.pooled_fake_b = step.losses, step.pooled_fake_a, step.pooled_fake_b
         schedule = [v1.summary.scalar("learning_rate", self.learning_rate),
-                    v1.summary.scalar("lambda_l2", reconstruction_weight(self.global_step, config))]
+                    v1.summary.scalar("lambda_l2", step.lambda_l2)]
         summaries = {side: v1.summary.merge([v1.summary.scalar(tag, value) for tag, value in terms.items()])
                      for side, terms in (("g", step.g_losses), ("d", step.d_losses))}
         summaries["g"] = v1.summary.merge([summaries["g"], *schedule])

@@ -12,6 +12,7 @@ import math
 from typing import NamedTuple
 
 
+from discogan.config import check_bottleneck, check_image_size
 from discogan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
 from discogan.tf_compat import tf, v1
 
@@ -33,12 +34,6 @@ class Architecture(NamedTuple):
         return cls(get("image_size"), get("gf"), get("df"), get("bottleneck", "code"))
 
 
-def check_image_size(image_size):
-    """The architecture halves down to 4x4: the size must be a power of two, at least 16."""
-    if image_size < 16 or image_size & (image_size - 1):
-        raise ValueError(f"--image_size must be a power of two >= 16, got {image_size}")
-
-
 def _widths(base, image_size):
     """Channel widths of the stride-2 layers: base, 2*base, ... capped at 8*base, down to 4x4."""
     return [base * min(2 ** i, 8) for i in range(int(math.log2(image_size)) - 2)]
@@ -48,10 +43,12 @@ def build_generator(x, name, gf=64, training=True, reuse=False, bottleneck="code
     """Translate a batch of [-1, 1] images to the other domain; output has the input's shape, in [-1, 1]."""
     image_size = int(x.shape[1])
     check_image_size(image_size)
+    check_bottleneck(bottleneck)
     widths = _widths(gf, image_size)
     with v1.variable_scope(name, reuse=reuse):
         h = _encoder(x, widths, training)[-1]
         decoder_widths = list(reversed(widths[:-1]))
+        first_up = 1  # "spatial": the decoder starts from the encoder's 4x4 map
         if bottleneck == "code":
             with v1.variable_scope(f"dwn{len(widths) + 1}"):
                 h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
@@ -59,10 +56,6 @@ def build_generator(x, name, gf=64, training=True, reuse=False, bottleneck="code
                 h = conv2d_transpose(h, widths[-1], "deconv", stride=1, padding="VALID")
                 h = tf.nn.relu(batch_norm(h, "bn", training))
             first_up = 2
-        elif bottleneck == "spatial":
-            first_up = 1
-        else:
-            raise ValueError(f"bottleneck must be one of code, spatial; got {bottleneck!r}")
         for i, width in enumerate(decoder_widths, start=first_up):
             with v1.variable_scope(f"up{i}"):
                 h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
