@@ -1,4 +1,4 @@
-"""Install the discogan package: `pip install -e .` (add `[test]` for pytest)."""
+"""Install the discogan package: `pip install -e .` (add `[test,browser]` for the tests)."""
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -15,8 +15,11 @@ setup(
     long_description=(HERE / "README.md").read_text() if (HERE / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["discogan", "discogan.*"]),
+    package_data={"discogan": ["app_page.html"]},  # the page python -m discogan.app serves
     python_requires=">=3.9",
     install_requires=REQUIREMENTS,
     # gpu: TensorFlow with the CUDA libraries it was built against, for NVIDIA GPUs on Linux.
-    extras_require={"test": ["pytest>=7"], "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
+    # browser: Playwright for tests/test_app_browser.py, which drives Debian's Chromium (apt-get install chromium).
+    extras_require={"test": ["pytest>=7"], "browser": ["playwright>=1.40", "pytest-playwright>=0.4"],
+                    "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
 )

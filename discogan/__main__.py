@@ -6,6 +6,7 @@ COMMANDS = {
     "translate": "translate your own images with a trained model",
     "export": "write a TensorFlow SavedModel (TF Serving layout) of a trained model",
     "evaluate": "score a trained model on a held-out split against reference translators",
+    "app": "sketch in the browser: a local web page that translates a drawing as you draw it",
 }
 
 

@@ -16,10 +16,12 @@ from discogan.progress import Progress
 
 SCALE = 4  # draw at 4x and downsample for smooth edges
 PRINTS = ("plain", "stripes", "dots", "checks")
+FOLDER_NAME = "demo_bags"
+DOMAIN_NAMES = ("sketch", "bag")  # what trainA and trainB hold, for pages that name the directions
 
 
 def default_cache_dir():
-    return Path(os.environ.get("DISCOGAN_CACHE", Path.home() / ".cache" / "discogan")) / "demo_bags"
+    return Path(os.environ.get("DISCOGAN_CACHE", Path.home() / ".cache" / "discogan")) / FOLDER_NAME
 
 
 def _colour(rng, lightness):

@@ -16,6 +16,15 @@ class ImageError(ValueError):
     """An image file that cannot be read; the message names the file."""
 
 
+class ImageTooLarge(ImageError):
+    """An image with more pixels than the caller allows, refused before its pixels are decoded; `size` is (w, h)."""
+
+    def __init__(self, path, size, max_pixels):
+        self.size = size
+        super().__init__(f"image {path} is {size[0]}x{size[1]} pixels ({size[0] * size[1] / 1e6:.1f} megapixels), "
+                         f"more than the {max_pixels / 1e6:g} megapixels allowed")
+
+
 def list_images(folder, recursive=False, warn=True):
     """Sorted image paths in `folder`; hidden files are skipped and other files are reported, not read."""
     folder = Path(folder)
@@ -51,15 +60,21 @@ def to_rgb(image):
     return image.convert("RGB")
 
 
-def read_image(path):
+def read_image(path, max_pixels=None):
     """(HxWx3 uint8 pixels, the file's own PIL mode); raises ImageError naming the file if it is unreadable.
 
-    The mode tells callers whether the file was already 8-bit RGB and can be copied byte for byte.
+    The mode tells callers whether the file was already 8-bit RGB and can be copied byte for byte. `path` may also
+    be a binary file object. max_pixels refuses a larger image from its header, before any pixel is decoded: a
+    file of a few kilobytes can unpack to gigabytes.
     """
     try:
         with Image.open(path) as image:
+            if max_pixels is not None and image.width * image.height > max_pixels:
+                raise ImageTooLarge(path, image.size, max_pixels)
             image.load()
             return np.asarray(to_rgb(image)), image.mode
+    except ImageTooLarge:
+        raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"cannot read image {path}: {error}") from error
 
@@ -127,7 +142,7 @@ def save_image(path, array):
 
 
 def encode_png(array):
-    """PNG file bytes of an HxWx3 uint8 array (for TensorBoard image summaries)."""
+    """PNG file bytes of an HxWx3 uint8 array (TensorBoard image summaries, the sketch app's answers)."""
     stream = io.BytesIO()
     Image.fromarray(np.asarray(array, dtype=np.uint8)).save(stream, format="PNG")
     return stream.getvalue()

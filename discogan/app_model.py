@@ -1,0 +1,137 @@
+"""The sketch app's model side, without a server: which run to serve, uploads checked, one translation per request.
+
+`SketchModel` loads both directions of a trained model once; `translate(file bytes, direction, thicken_sketch)` runs
+the `Translator.prepare` and `Translator.translate` that discogan.translate runs, so the page shows the pixels the
+command would write. discogan.app serves it over HTTP; the tests call it directly.
+"""
+import io
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import UnidentifiedImageError
+
+from discogan import checkpoint, demo_data
+from discogan.config import TrainConfig
+from discogan.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image
+from discogan.inference import GENERATORS, SKETCH_SCALE, check_direction, open_translator
+
+MAX_UPLOAD_BYTES = 8_000_000
+MAX_PIXELS = 25_000_000  # checked from the file's header, before decoding: a small PNG can unpack to gigabytes
+EXAMPLES_PER_DOMAIN = 4
+
+
+class UploadError(ValueError):
+    """An upload the app refuses; the message is written for the page."""
+
+
+def newest_run(root=TrainConfig.checkpoint_dir):
+    """The run folder under `root` (a config.json and a checkpoint) whose latest checkpoint was written last, or None."""
+    runs = []
+    for folder in Path(root).iterdir() if Path(root).is_dir() else ():
+        if folder.name.startswith(".") or not (folder / checkpoint.CONFIG_FILE).is_file():
+            continue
+        prefix = checkpoint.latest_checkpoint(folder)
+        if prefix:
+            runs.append((Path(f"{prefix}.index").stat().st_mtime, folder))
+    return max(runs)[1] if runs else None
+
+
+def run_record(checkpoint_dir):
+    """config.json of the run behind a checkpoint folder or prefix; None for a SavedModel, which records no dataset."""
+    folder = Path(checkpoint_dir) if Path(checkpoint_dir).is_dir() else Path(checkpoint_dir).parent
+    return checkpoint.load_config(folder) if (folder / checkpoint.CONFIG_FILE).is_file() else None
+
+
+def domain_names(record):
+    """(name of A, name of B) for the page: the demo's sketch and bag, edges and handbags from a dataset folder
+    named edges2handbags, else A and B."""
+    folder = Path(record["dataset_dir"]).name if record and record.get("dataset_dir") else ""
+    if folder == demo_data.FOLDER_NAME:
+        return demo_data.DOMAIN_NAMES
+    named = re.match(r"([a-z]+)2([a-z]+)", folder, re.IGNORECASE)
+    return named.groups() if named else ("A", "B")
+
+
+def example_files(record):
+    """{"A": paths, "B": paths}: the first few images of each domain of the run's dataset, held-out ones (valA/valB)
+    where there are any; none when the run names no dataset or its folder is gone."""
+    examples = {"A": [], "B": []}
+    if not (record and record.get("dataset_dir")):
+        return examples
+    for domain in examples:
+        for split in ("val", "train"):
+            folder = Path(record["dataset_dir"]) / f"{split}{domain}"
+            files = list_images(folder, warn=False) if folder.is_dir() else []
+            if files:
+                examples[domain] = files[:EXAMPLES_PER_DOMAIN]
+                break
+    return examples
+
+
+def check_upload_size(size):
+    """Refuse an upload of more than MAX_UPLOAD_BYTES (the server checks Content-Length before reading the body)."""
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadError(f"The file is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:g} MB.")
+
+
+def decode_upload(data):
+    """An image file's bytes as HxWx3 uint8 pixels, any format and mode translate reads; UploadError says why not."""
+    check_upload_size(len(data))
+    try:
+        return read_image(io.BytesIO(data), MAX_PIXELS)[0]
+    except ImageTooLarge as error:
+        width, height = error.size
+        raise UploadError(f"The image is {width}x{height} pixels ({width * height / 1e6:.1f} megapixels); "
+                          f"the limit is {MAX_PIXELS / 1e6:g} megapixels.") from None
+    except ImageError as error:
+        if isinstance(error.__cause__, UnidentifiedImageError):
+            raise UploadError("This file is not an image that can be read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from None
+        raise UploadError(f"This image cannot be read: {error.__cause__}.") from None
+
+
+class SketchModel:
+    """Both directions of one trained model, loaded once; use it in a `with` block to free its sessions.
+
+    `checkpoint_dir` and `saved_model` are those of discogan.translate. One lock serialises the requests: each
+    runs two session calls (resize, then translate), and threads of the server must not interleave them.
+    """
+
+    def __init__(self, checkpoint_dir=None, saved_model=None):
+        self.source = Path(saved_model or checkpoint_dir)
+        self.record = None if saved_model else run_record(checkpoint_dir)
+        self.domains = domain_names(self.record)
+        self.examples = example_files(self.record)
+        self._lock = threading.Lock()
+        self.translators = {}
+        try:
+            for direction in GENERATORS:
+                self.translators[direction] = open_translator(checkpoint_dir, saved_model, direction)
+            self.image_size = self.translators["AtoB"].image_size
+            blank_canvas = encode_png(np.full((SKETCH_SCALE * self.image_size,) * 2 + (3,), 255, np.uint8))
+            for direction in GENERATORS:  # TensorFlow's first runs are slow: not on the user's first stroke
+                self.translate(blank_canvas, direction)
+        except BaseException:
+            self.close()
+            raise
+
+    def translate(self, data, direction="AtoB", thicken_sketch=False):
+        """(translation PNG, prepared input PNG) of an image file's bytes: what the network gave and what it saw."""
+        check_direction(direction)
+        image = decode_upload(data)
+        translator = self.translators[direction]
+        with self._lock:
+            prepared = translator.prepare(image, thicken_sketch)
+            translated = translator.translate(prepared[None])[0]
+        return encode_png(translated), encode_png(prepared)
+
+    def close(self):
+        for translator in self.translators.values():
+            translator.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
