@@ -4,6 +4,11 @@
     python benchmarks/bench_train.py                     # batch 8 and 64, one JSON line each
     python benchmarks/bench_train.py --batch 64 --steps 10
     python benchmarks/bench_train.py --vs-peer /path/to/venv-with-torch/bin/python --pairs 3
+    python benchmarks/bench_train.py --batch 16 --recipe official --precision float32 bfloat16
+
+--precision (default: every precision this machine runs natively: float32, bfloat16 where the processor has
+avx512_bf16 or amx_bf16, float16 where there is a GPU) gives one line per precision; --vs-peer then alternates
+all of them with the peer, which stays float32 as released.
 
 Each configuration runs in a fresh process, so its peak RSS and thread pools are its own. --vs-peer alternates
 runs of this benchmark and of the PyTorch peer (../shared/bench/peer_torch.py: the official DiscoGAN networks)
@@ -67,14 +72,23 @@ def top_ops(step_stats, count=15):
             for op, micros in totals.most_common(count)]
 
 
-def run_ours(batch, steps, warmup, profile=None):
+def available_precisions():
+    """float32, and the mixed precisions this machine has hardware for."""
+    from discogan.precision import cpu_bfloat16_flags, gpus
+    return ["float32"] + ["bfloat16"] * bool(cpu_bfloat16_flags()) + ["float16"] * bool(gpus())
+
+
+def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="book"):
     """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up.
 
-    With `profile`, one more step runs traced: its Chrome trace goes to that file and the top ops to stderr.
+    One timed iteration is one cycle of the recipe's iteration ops: the book's G+D op, or the authors' D, G, G
+    (counted as three iterations). With `profile`, one more cycle runs traced: its Chrome trace goes to that file
+    and the top ops to stderr.
     """
     import numpy as np
     import tensorflow as tf
 
+    from discogan.config import TrainConfig
     from discogan.model import build_train_step
     from discogan.session import session_config
 
@@ -89,36 +103,45 @@ def run_ours(batch, steps, warmup, profile=None):
         dataset = tf.data.Dataset.from_tensors((images[0], images[1])).repeat().prefetch(2)
         x_a, x_b = v1.data.make_one_shot_iterator(dataset).get_next()
         global_step = v1.train.get_or_create_global_step()
-        step = build_train_step(x_a, x_b, 2e-4, global_step)
-        fetches = {"train": step.d_train, "d_loss": step.losses["d_loss"], "g_loss": step.losses["g_loss"]}
-        flops = step_flops(step.d_train)
+        config = TrainConfig.create(recipe, batch_size=batch)
+        step = build_train_step(x_a, x_b, 2e-4, global_step, config, precision)
+        cycle = [{"train": op, "d_loss": step.losses["d_loss"], "g_loss": step.losses["g_loss"]}
+                 for op in step.iteration_ops]
+        flops = sum(step_flops(op) for op in step.iteration_ops)
         init = v1.global_variables_initializer()
-    with v1.Session(graph=graph, config=session_config()) as sess:
+
+    def run_cycle(**trace):
+        losses = [sess.run(fetches, **trace) for fetches in cycle]
+        if not all(np.isfinite([value["d_loss"], value["g_loss"]]).all() for value in losses):
+            raise FloatingPointError(f"non-finite loss in {precision}: {losses}")
+
+    with v1.Session(graph=graph, config=session_config(precision)) as sess:
         sess.run(init)
-        sess.run(fetches)  # the first run prunes, optimises and places the graph: part of building it
+        run_cycle()  # the first runs prune, optimise and place the graph: part of building it
         build_s = time.perf_counter() - build_start
         for _ in range(warmup):
-            sess.run(fetches)
+            run_cycle()
         times = []
         for _ in range(steps):
             start = time.perf_counter()
-            sess.run(fetches)
-            times.append(time.perf_counter() - start)
+            run_cycle()
+            times.append((time.perf_counter() - start) / len(cycle))
         if profile:
             from tensorflow.python.client import timeline
             metadata = v1.RunMetadata()
-            sess.run(fetches, options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE), run_metadata=metadata)
+            run_cycle(options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE), run_metadata=metadata)
             Path(profile).write_text(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
             for row in top_ops(metadata.step_stats):
                 print(json.dumps(row), file=sys.stderr)
     step_s = statistics.fmean(times)  # the peer's measure: total time over steps
-    return {"impl": "discogan-tf", "version": tf.__version__, "batch": batch, "steps": steps,
+    return {"impl": "discogan-tf", "version": tf.__version__, "precision": precision, "recipe": recipe,
+            "batch": batch, "steps": steps,
             "step_s": round(step_s, 4), "step_s_median": round(statistics.median(times), 4),
             "pairs_per_s": round(batch / step_s, 2),
             "graph_build_s": round(build_s, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "flops_per_step": flops, "flops_source": "conv/matmul op shapes of the train_op graph",
-            "gflops_per_s": round(flops / step_s / 1e9, 1)}
+            "flops_per_step": round(flops / len(cycle)), "flops_source": "conv/matmul op shapes of the train_op graph",
+            "gflops_per_s": round(flops / len(cycle) / step_s / 1e9, 1)}
 
 
 def run_json(command):
@@ -127,27 +150,28 @@ def run_json(command):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def ours_command(args, batch):
+def ours_command(args, batch, precision):
     return [sys.executable, __file__, "--batch", str(batch), "--steps", str(args.steps), "--warmup",
-            str(args.warmup), "--in-process"]
+            str(args.warmup), "--precision", precision, "--recipe", args.recipe, "--in-process"]
 
 
-def vs_peer(args, batches):
-    """Alternate ours and the peer at each batch size; print every run, then the median ours/peer ratio."""
+def vs_peer(args, batches, precisions):
+    """Alternate ours (each precision) and the peer (float32, as released) at each batch size; print every run,
+    then the median ours/peer ratio of each precision."""
     peer_script = (REPO / args.peer_script).resolve()
-    table = {}
+    table = collections.defaultdict(list)
     for batch in batches:
-        ratios = []
         for _ in range(args.pairs):
-            ours = run_json(ours_command(args, batch))
+            ours = {precision: run_json(ours_command(args, batch, precision)) for precision in precisions}
             peer = run_json([args.vs_peer, str(peer_script), "--batch", str(batch), "--steps", str(args.steps),
                              "--warmup", str(args.warmup)])
-            print(json.dumps(ours), flush=True)
+            for precision, line in ours.items():
+                print(json.dumps(line), flush=True)
+                table[batch, precision].append(line["pairs_per_s"] / peer["pairs_per_s"])
             print(json.dumps(peer), flush=True)
-            ratios.append(ours["pairs_per_s"] / peer["pairs_per_s"])
-        table[batch] = ratios
-    for batch, ratios in table.items():
-        print(json.dumps({"batch": batch, "ratio_ours_over_peer": round(statistics.median(ratios), 3),
+    for (batch, precision), ratios in table.items():
+        print(json.dumps({"batch": batch, "precision": precision, "peer_precision": "float32",
+                          "ratio_ours_over_peer": round(statistics.median(ratios), 3),
                           "ratios": [round(r, 3) for r in ratios]}), flush=True)
 
 
@@ -164,16 +188,24 @@ def main():
                         "to this file, top ops to stderr")
     parser.add_argument("--training-only", action="store_true",
                         help="skip the translation (bench_translate.py) and loader (bench_loader.py) lines")
+    parser.add_argument("--precision", nargs="+", choices=("float32", "bfloat16", "float16"),
+                        help="precisions to time (default: float32 and each mixed precision this machine has "
+                             "hardware for)")
+    parser.add_argument("--recipe", default="book", choices=("book", "official"),
+                        help="the training recipe whose iteration is timed (default: book, the peer's G+D step)")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     batches = [args.batch] if args.batch else list(BATCHES)
+    precisions = args.precision or available_precisions()
     if args.vs_peer:
-        vs_peer(args, batches)
+        vs_peer(args, batches, precisions)
     elif args.in_process or args.profile:
-        print(json.dumps(run_ours(batches[0], args.steps, args.warmup, args.profile)), flush=True)
+        print(json.dumps(run_ours(batches[0], args.steps, args.warmup, args.profile, precisions[0], args.recipe)),
+              flush=True)
     else:
         for batch in batches:
-            print(json.dumps(run_json(ours_command(args, batch))), flush=True)
+            for precision in precisions:
+                print(json.dumps(run_json(ours_command(args, batch, precision))), flush=True)
         if not args.training_only:
             for script, options in (("bench_translate.py", ["--steps", "10"]), ("bench_loader.py", ["--skip_wait"])):
                 print(subprocess.run([sys.executable, str(Path(__file__).with_name(script)), *options], check=True,

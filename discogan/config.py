@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+from discogan.precision import check_precision
+
 BOTTLENECKS = ("code", "spatial")
 
 
@@ -63,6 +65,8 @@ class TrainConfig:
     load_size: int = option(64, "resize to load_size, then random-crop to fine_size and flip")
     fine_size: int = option(64, "training crop size; must equal --image_size")
     pool_size: int = option(50, "image pool size (0: no pool)")
+    precision: str = option("auto", "arithmetic of training: float32; bfloat16 (CPUs with avx512_bf16/amx_bf16); "
+                                    "float16 (NVIDIA GPUs); auto picks from the hardware. Checkpoints stay float32")
     seed: Optional[int] = option(None, "seed for initialisation, shuffling and augmentation")
     checkpoint_dir: str = option("checkpoint", "checkpoints go to checkpoint_dir/<run>")
     sample_dir: str = option("sample", "sample pictures go to sample_dir/<run>")
@@ -78,6 +82,7 @@ class TrainConfig:
         if self.recipe not in RECIPES:
             raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         check_bottleneck(self.bottleneck)
+        check_precision(self.precision)
         check_image_size(self.image_size)
         for flag in ("epochs", "batch_size", "gf", "df", "train_size", "print_freq", "save_freq", "update_interval"):
             check_whole(flag, getattr(self, flag))

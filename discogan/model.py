@@ -18,6 +18,7 @@ from discogan.config import TrainConfig
 from discogan.image_io import encode_png, make_grid, save_image, to_uint8
 from discogan.image_pool import ImagePool
 from discogan.losses import discriminator_losses, generator_losses
+from discogan.precision import LOSS_SCALE_SCOPE, choose, loss_scaled
 from discogan.ops import collect_update_ops
 from discogan.progress import format_seconds
 from discogan.session import session_config
@@ -50,16 +51,17 @@ def with_weight_decay(gradients, weight_decay):
     return [(gradient + weight_decay * variable, variable) for gradient, variable in gradients]
 
 
-def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig()):
+def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(), precision="float32"):
     """The DiscoGAN training iteration(s) on the batches `x_a`, `x_b`, built from `config`.
 
     `config.update_interval` 1 (the book): one op runs the generator step, then the discriminator step on pooled
     fakes. N > 1 (the authors'): a discriminator step on every Nth iteration and a generator step on the others.
     `iteration_ops[step % len(iteration_ops)]` is the op of iteration `step`; each increments `global_step`.
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
-    (in-memory images) train the very same graph. Returns a namespace with the loss terms of each side
-    (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the pooled fakes,
-    g_train, d_train and iteration_ops.
+    (in-memory images) train the very same graph. `precision` is the one the session will use
+    (discogan.precision): float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of
+    each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
+    pooled fakes, g_train, d_train and iteration_ops.
     """
     architecture = networks.Architecture.of(config)
     df = architecture.df
@@ -85,8 +87,9 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig())
 
     g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]
     d_vars = [v for v in v1.trainable_variables() if v.name.startswith("discriminator_")]
-    g_optimizer = v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2, name="Adam_G")
-    d_optimizer = v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2, name="Adam_D")
+    g_optimizer, d_optimizer = (loss_scaled(v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2,
+                                                                   name=f"Adam_{side}"), precision, side)
+                                for side in "GD")
     combined = config.update_interval == 1
     g_gradients = with_weight_decay(g_optimizer.compute_gradients(g_losses["g_loss"], g_vars), config.weight_decay)
     d_gradients = with_weight_decay(d_optimizer.compute_gradients(d_losses["d_loss"], d_vars), config.weight_decay)
@@ -174,6 +177,7 @@ class DiscoGAN:
         self.checkpoint_dir = Path(config.checkpoint_dir) / run_name
         self.sample_dir = Path(config.sample_dir) / run_name
         self.log_dir = Path(config.log_dir) / run_name
+        self.precision, self.precision_reason = choose(config.precision)
         self.stale_checkpoints = []  # found beyond KEEP_CHECKPOINTS on resume; deleted once a new one is saved
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -182,8 +186,10 @@ class DiscoGAN:
             self.build_network()
 
     def record(self):
-        """config.json: the whole config (the dataset folder made absolute) and the versions that wrote it."""
-        return {**self.config.record(), "dataset_dir": str(self.dataset_dir.resolve())}
+        """config.json: the whole config (the dataset folder made absolute), the precision --precision chose at the
+        start and the versions that wrote it."""
+        return {**self.config.record(), "dataset_dir": str(self.dataset_dir.resolve()),
+                "precision_used": self.precision}
 
     def build_network(self):
         """Training graph (batch statistics), inference graph for samples (moving averages), losses, summaries.
@@ -197,7 +203,7 @@ class DiscoGAN:
         self.global_step = v1.train.get_or_create_global_step()
         epoch = self.global_step // self.batch_ids
         self.learning_rate = linear_decay_learning_rate(epoch, config.l_r, config.epochs, config.epoch_step)
-        step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, config)
+        step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, config, self.precision)
         self.losses, self.pooled_fake_a, self.pooled_fake_b = step.losses, step.pooled_fake_a, step.pooled_fake_b
         schedule = [v1.summary.scalar("learning_rate", self.learning_rate),
                     v1.summary.scalar("lambda_l2", step.lambda_l2)]
@@ -228,7 +234,7 @@ class DiscoGAN:
         if config.fresh:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
                 archive_folder(folder)
-        with v1.Session(graph=self.graph, config=session_config()) as self.sess:
+        with v1.Session(graph=self.graph, config=session_config(self.precision)) as self.sess:
             self.sess.run(v1.global_variables_initializer())
             resumed = self.load_model()
             if not resumed:
@@ -242,7 +248,7 @@ class DiscoGAN:
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
                   f"{len(self.files_b)} B images, {self.batch_ids} iterations per epoch, step {step} of "
                   f"{self.total_steps}; checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, "
-                  f"samples in {self.sample_dir}", flush=True)
+                  f"samples in {self.sample_dir}\nprecision {self.precision} ({self.precision_reason})", flush=True)
             with StopRequest() as stop:  # also around the last save, so a second Ctrl-C cannot cut it short
                 step = self.run_iterations(step, writer, stop)
                 if step % config.save_freq:
@@ -418,17 +424,24 @@ class DiscoGAN:
                          f"move them aside and start again")
 
     def restore(self, prefix):
-        """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty.
+        """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty, and float16's
+        loss scale starts afresh from a checkpoint written in another precision.
 
         Resuming beats refusing: a pool only holds fakes of the last pool_size / batch_size iterations, so an
-        empty one costs what the first iterations of any run cost, and refills by itself.
+        empty one costs what the first iterations of any run cost, and refills by itself; the loss scale finds its
+        level in a few steps.
         """
         saved = checkpoint.variable_shapes(prefix)
         variables = self.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
-        if all(saved.get(v.op.name) == v.shape.as_list() for v in variables if v.op.name.startswith(POOL_SCOPE)):
+        restart = [v for v in variables if v.op.name.startswith((POOL_SCOPE, LOSS_SCALE_SCOPE))
+                   and saved.get(v.op.name) != v.shape.as_list()]
+        if not restart:
             self.saver.restore(self.sess, prefix)
             return
         with self.graph.as_default():
-            v1.train.Saver([v for v in variables if not v.op.name.startswith(POOL_SCOPE)]).restore(self.sess, prefix)
-        print(f"the image pools were saved with --pool_size {saved.get(f'{POOL_SCOPE}A/buffer', [0])[0]}, now "
-              f"{self.config.pool_size}: they start empty", flush=True)
+            v1.train.Saver([v for v in variables if v not in restart]).restore(self.sess, prefix)
+        if any(v.op.name.startswith(POOL_SCOPE) for v in restart):
+            print(f"the image pools were saved with --pool_size {saved.get(f'{POOL_SCOPE}A/buffer', [0])[0]}, now "
+                  f"{self.config.pool_size}: they start empty", flush=True)
+        if any(v.op.name.startswith(LOSS_SCALE_SCOPE) for v in restart):
+            print("the checkpoint was written in another precision: the float16 loss scale starts afresh", flush=True)
