@@ -44,6 +44,11 @@ def reconstruction_weight(global_step, config):
     return tf.where(global_step < config.gan_curriculum, config.curriculum_lambda_l2, config.lambda_l2)
 
 
+def format_loss(value):
+    """A loss for the progress line; '-' before its first step (not nan, which reads as a diverged run)."""
+    return "-" if value is None else f"{value:.4f}"
+
+
 def with_weight_decay(gradients, weight_decay):
     """Add weight_decay * w to each gradient, as PyTorch's Adam(weight_decay=...) does (L2, not AdamW)."""
     if not weight_decay:
@@ -279,7 +284,7 @@ class DiscoGAN:
         """Train until the last epoch, a stop request or --time_limit, printing a line per iteration and writing
         samples, evaluations and checkpoints as often as the flags say; returns the step reached."""
         config, total_steps, start_step = self.config, self.total_steps, step
-        last = {"d_loss": math.nan, "g_loss": math.nan}
+        last = {"d_loss": None, "g_loss": None}  # with --update_interval > 1 the G loss comes from iteration 1 on
         self.train_start = time.time()
         while step < total_steps and stop.signum is None:
             epoch, idx = divmod(step, self.batch_ids)
@@ -297,7 +302,7 @@ class DiscoGAN:
             if config.time_limit:
                 remaining = min(remaining, max(config.time_limit - elapsed, 0.0))
             print(f"Epoch: [{epoch:2d}] [{idx:4d}/{self.batch_ids:4d}] time: {elapsed:4.4f}, "
-                  f"d_loss: {last['d_loss']:.4f}, g_loss: {last['g_loss']:.4f}, "
+                  f"d_loss: {format_loss(last['d_loss'])}, g_loss: {format_loss(last['g_loss'])}, "
                   f"{config.batch_size / (time.time() - step_start):.1f} pairs/s, ETA {format_seconds(remaining)}",
                   flush=True)
             if step % config.print_freq == 0:

@@ -145,13 +145,15 @@ def test_help_and_the_readme_table_list_every_option():
                                               "python -c 'from discogan import config; print(config.markdown_table())'"
 
 
-def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_path):
+def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_path, capsys):
     """The authors' recipe: D steps on iterations 0, 3, ...; feature matching and the curriculum are logged.
 
     In float32: bfloat16 would log the weight 0.0101 as 0.01007, its nearest bfloat16 value."""
     steps = process_main(dataset_dir=str(tiny_dataset), recipe="official", epochs=2, batch_size=2, gf=8, df=8,
                          seed=0, gan_curriculum=4, save_freq=100, print_freq=100, precision="float32",
                          **folders(tmp_path))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch:")]
+    assert "g_loss: -," in lines[0] and "g_loss: -," not in lines[1]  # no generator step yet, then one
     values = scalars(tmp_path / "logs" / tiny_dataset.name)
     assert [step for step, _ in values["d_loss"]] == [1, 4, 7]
     assert [step for step, _ in values["fm_loss_a2b"]] == [2, 3, 5, 6, 8]
