@@ -18,8 +18,8 @@ from discogan.config import TrainConfig
 from discogan.image_io import encode_png, make_grid, save_image, to_uint8
 from discogan.image_pool import ImagePool
 from discogan.losses import discriminator_losses, generator_losses
-from discogan.precision import LOSS_SCALE_SCOPE, choose, loss_scaled
 from discogan.ops import collect_update_ops
+from discogan.precision import LOSS_SCALE_SCOPE, choose, loss_scaled
 from discogan.progress import format_seconds
 from discogan.session import session_config
 from discogan.tf_compat import tf, v1
