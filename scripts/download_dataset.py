@@ -9,6 +9,7 @@ is installed. Archives are gigabytes over plain HTTP, so an interrupted download
 """
 import argparse
 import hashlib
+import re
 import shutil
 import sys
 import tarfile
@@ -70,16 +71,25 @@ def check_size(path, expected):
         raise DownloadError(f"{path} has {size:,} of {expected:,} bytes; run again to resume the download")
 
 
+def sha256_digest(text):
+    """--sha256 as 64 lower-case hex digits; anything else is refused before a byte is fetched or a file touched."""
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a SHA-256 digest (64 hex digits)")
+    return text.lower()
+
+
 def check_sha256(path, expected):
-    """Raise DownloadError (after removing the file, so a rerun fetches it afresh) if the digest differs."""
+    """Raise DownloadError if the digest differs, after renaming the file aside: the digest may be the mistake,
+    and the file can be hours of download."""
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
-    if digest.hexdigest() != expected.lower():
-        path.unlink()
-        raise DownloadError(f"{path} has SHA-256 {digest.hexdigest()}, expected {expected}; "
-                            f"removed it, run again to download it afresh")
+    if digest.hexdigest() != expected:
+        aside = path.with_name(path.name + ".sha256-mismatch")
+        path.replace(aside)
+        raise DownloadError(f"{path} has SHA-256 {digest.hexdigest()}, expected {expected}; kept it as {aside} "
+                            f"(rename it back if the digest was wrong, or delete it and run again to download afresh)")
 
 
 def unpack(archive, out, name):
@@ -105,17 +115,17 @@ def main(argv=None):
     parser.add_argument("name", choices=sorted(DATASETS),
                         help="; ".join(f"{name}: {size}" for name, size in DATASETS.items()))
     parser.add_argument("--out", type=Path, default=Path("datasets"), help="folder to unpack into")
-    parser.add_argument("--sha256", help="expected SHA-256 of the .tar.gz archive")
+    parser.add_argument("--sha256", type=sha256_digest, help="expected SHA-256 of the .tar.gz archive (64 hex digits)")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
     archive = args.out / f"{args.name}.tar.gz"
     try:
+        args.out.mkdir(parents=True, exist_ok=True)
         if not archive.exists():
             download(URL.format(name=args.name), archive)
         if args.sha256:
             check_sha256(archive, args.sha256)
         folder = unpack(archive, args.out, args.name)
-    except (DownloadError, urllib.error.URLError) as error:
+    except (DownloadError, OSError) as error:  # urllib's URLError is an OSError
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit("interrupted; run the same command again to resume")

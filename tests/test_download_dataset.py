@@ -60,9 +60,46 @@ def test_size_and_digest_checks(tmp_path):
     download_dataset.check_size(path, 5)
     with pytest.raises(download_dataset.DownloadError, match="run again to resume"):
         download_dataset.check_size(path, 9)
-    with pytest.raises(download_dataset.DownloadError, match="SHA-256"):
+    with pytest.raises(download_dataset.DownloadError, match=f"expected {'0' * 64}; kept it as {path}.sha256-mismatch"):
         download_dataset.check_sha256(path, "0" * 64)
-    assert not path.exists()
+    assert not path.exists() and (tmp_path / "file.sha256-mismatch").read_bytes() == b"12345"
+
+
+@pytest.mark.parametrize("digest", ["abc", "g" * 64, "0" * 63, ""])
+def test_a_malformed_digest_is_refused_before_anything_is_fetched_or_removed(digest, tmp_path, monkeypatch, capsys):
+    archive = tmp_path / "edges2shoes.tar.gz"
+    archive.write_bytes(b"hours of download")
+    monkeypatch.setattr(download_dataset, "download", lambda *args: pytest.fail("downloaded"))
+    with pytest.raises(SystemExit) as stop:
+        download_dataset.main(["edges2shoes", "--out", str(tmp_path), "--sha256", digest])
+    assert stop.value.code == 2 and f"{digest!r} is not a SHA-256 digest" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edges2shoes.tar.gz"]
+    assert archive.read_bytes() == b"hours of download"
+
+
+def test_a_mismatching_digest_keeps_the_archive_aside_and_says_so(tmp_path):
+    archive = tmp_path / "edges2shoes.tar.gz"
+    make_tarball(archive, {"edges2shoes/train/1_AB.jpg": b"a"})
+    contents = archive.read_bytes()
+    with pytest.raises(SystemExit) as stop:
+        download_dataset.main(["edges2shoes", "--out", str(tmp_path), "--sha256", "A" * 64])
+    assert f"kept it as {archive}.sha256-mismatch" in str(stop.value.code)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edges2shoes.tar.gz.sha256-mismatch"]
+    assert (tmp_path / "edges2shoes.tar.gz.sha256-mismatch").read_bytes() == contents
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(SystemExit) as stop:
+        download_dataset.main(["edges2shoes", "--out", str(tmp_path / "file" / "datasets")])
+    assert str(stop.value.code).startswith("error: ") and "file/datasets" in str(stop.value.code)
+
+    def read_only(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(SystemExit) as stop:
+        download_dataset.main(["edges2shoes", "--out", str(tmp_path / "read-only" / "datasets")])
+    assert stop.value.code == f"error: [Errno 13] Permission denied: '{tmp_path / 'read-only' / 'datasets'}'"
 
 
 def make_tarball(path, members):
