@@ -14,7 +14,6 @@ import shutil
 import sys
 import tarfile
 import tempfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 
