@@ -78,7 +78,8 @@ def run(main, interrupted="interrupted"):
 
 
 def fire_command(main, args):
-    """The arguments to hand fire: `args` once their flags are checked against the command, or a request for help.
+    """The arguments to hand fire: `args` once their flags and values are checked against the command, or a request
+    for help.
 
     fire calls the command before it reports a flag it could not use, so `--resise 64` cost a whole run, and before
     it shows help asked for after a flag (`--path X --help`). `main` is a function or, as for train, a dict of them
@@ -93,19 +94,27 @@ def fire_command(main, args):
     if "--" in flags:
         flags = flags[:len(flags) - 1 - flags[::-1].index("--")]  # what follows the last -- is for fire itself
     parameters = inspect.signature(function).parameters
-    if not any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters.values()):
-        for key, text in given_flags(flags):
+    flags, values = split_arguments(flags)
+    if any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters.values()):
+        named = {key for key, _ in flags}
+    else:
+        named = set()
+        for key, text in flags:
             name, text = flag_name(key, text, list(parameters))
             check_value(name, text, parameters[name].default)
+            named.add(name)
+    check_values(values, parameters, named)
     return args
 
 
-def given_flags(args):
-    """(key, text) of each flag as fire reads it: --key=text, --key text, or a bare --key (text None)."""
-    flags, index = [], 0
+def split_arguments(args):
+    """(flags, values) as fire reads `args`: each flag as (key, text) from --key=text, --key text or a bare --key
+    (text None), and the values that follow no flag."""
+    flags, values, index = [], [], 0
     while index < len(args):
         argument, index = args[index], index + 1
         if not is_flag(argument):
+            values.append(argument)
             continue
         key, equals, text = argument.lstrip("-").partition("=")
         if not equals:
@@ -113,7 +122,24 @@ def given_flags(args):
             if index < len(args) and not is_flag(args[index]):
                 text, index = args[index], index + 1
         flags.append((key.replace("-", "_"), text))
-    return flags
+    return flags, values
+
+
+def check_values(values, parameters, named):
+    """Refuse values that follow no flag, beyond those filling required parameters not `named` by a flag.
+
+    fire gives such a value to the next parameter not given, whatever it is: `--a_side left 2` (meant
+    `--workers 2`) set --overwrite and replaced a folder.
+    """
+    if any(parameter.kind == parameter.VAR_POSITIONAL for parameter in parameters.values()):
+        return
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    wanted = [name for name, parameter in parameters.items() if parameter.kind in positional
+              and parameter.default is parameter.empty and name not in named]
+    stray = values[len(wanted):]
+    if stray:
+        raise UserError(f"unexpected value{'s' if len(stray) > 1 else ''} {', '.join(map(repr, stray))}: a value goes "
+                        f"right after its flag, as in --NAME {stray[0]} (--help lists the flags)")
 
 
 def flag_name(key, text, names):

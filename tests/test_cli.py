@@ -51,6 +51,52 @@ def test_help_shows_help_and_runs_nothing(flags, monkeypatch, capsys):
     assert status == 0 and calls == []
 
 
+@pytest.mark.parametrize("args, stray", [
+    (["in", "2"], "'2'"),
+    (["--path", "in", "--resize", "64", "2"], "'2'"),
+    (["in", "--l_r", "1e-3", "oops", "-4", "--overwrite"], "'oops', '-4'"),
+])
+def test_a_value_that_follows_no_flag_is_refused_by_name_before_the_command_runs(args, stray, monkeypatch, capsys):
+    """fire gave it to the next parameter not given, which can be --overwrite."""
+    calls = []
+    status, errors = run_command(monkeypatch, capsys, make_command(calls), *args)
+    assert (status, calls) == (2, []) and len(errors) == 1
+    assert errors[0].startswith(f"error: unexpected value{'s' if ',' in stray else ''} {stray}: a value goes right "
+                                f"after its flag")
+
+
+def test_a_value_for_fire_after_a_double_dash_is_left_to_fire(monkeypatch, capsys):
+    calls = []
+    status, _ = run_command(monkeypatch, capsys, make_command(calls), "--path", "in", "--", "--separator=_")
+    assert status == 0 and calls[0]["path"] == "in"
+
+
+def stray_value_refused(monkeypatch, capsys, main, *args):
+    status, errors = run_command(monkeypatch, capsys, main, *args)
+    return status == 2 and len(errors) == 1 and errors[0].startswith(f"error: unexpected value {str(args[-1])!r}")
+
+
+def test_image_split_and_export_refuse_a_stray_value_and_touch_nothing(monkeypatch, capsys, tmp_path, pairs):
+    from discogan import export, image_split
+    for folder in ("trainA", "export/1"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "mine.txt").write_text("a user's file")
+    assert stray_value_refused(monkeypatch, capsys, image_split.main, "--path", tmp_path, "--_dir_", "train",
+                               "--resize", 32, "--a_side", "left", 2)
+    assert stray_value_refused(monkeypatch, capsys, export.export, "--checkpoint_dir", tmp_path / "checkpoint",
+                               "--export_dir", tmp_path / "export", "--version", 1, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "train", "trainA"]
+    for folder in ("trainA", "export/1"):
+        assert [p.name for p in (tmp_path / folder).iterdir()] == ["mine.txt"]
+
+
+def test_train_refuses_a_stray_value_before_building_anything(monkeypatch, capsys, tmp_path):
+    from discogan.train import process_main
+    assert stray_value_refused(monkeypatch, capsys, {"process_main": process_main}, "process_main", "--dataset_dir",
+                               tmp_path, "--checkpoint_dir", tmp_path / "checkpoint", "--run_name", "b", "stray")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_train_checks_its_flags_before_building_anything(monkeypatch, capsys, tmp_path):
     from discogan.train import process_main
     for flags, expected in ((["--bogus", "1"], "unknown flag --bogus"), (["--l_r", "abc"], "--l_r must be a number"),
