@@ -18,16 +18,30 @@ from discogan.image_io import give_ordinary_permissions
 
 
 def check_apart(inputs, folders):
-    """Refuse an output folder that is, holds or lies inside an input: replacing it would delete that input."""
-    for folder in folders:
-        output = folder.resolve()
-        for source in map(Path, inputs):
-            real = source.resolve()
+    """Refuse an output folder that is, holds or lies inside an input, or holds a file that an input links to:
+    replacing it would delete that input (a link left dangling is a deleted input)."""
+    for source in map(Path, inputs):
+        real, linked = source.resolve(), file_links(source)
+        for folder in folders:
+            output = folder.resolve()
             relation = ("is" if output == real else "holds" if output in real.parents
                         else "lies inside" if real in output.parents else None)
             if relation:
                 raise UserError(f"output folder {folder} {relation} the input {source}: "
                                 f"choose another output so that no input is replaced")
+            for link, target in linked.items():
+                if output in target.parents:
+                    raise UserError(f"output folder {folder} holds {target}, which the input {link} links to: "
+                                    f"choose another output so that no input is replaced")
+
+
+def file_links(folder):
+    """{link: the file it resolves to} for the symbolic links to files among the entries of `folder`."""
+    if not Path(folder).is_dir():
+        return {}
+    with os.scandir(folder) as entries:
+        return {Path(entry.path): Path(entry.path).resolve() for entry in entries
+                if entry.is_symlink() and entry.is_file()}
 
 
 def check_free(folders, overwrite):

@@ -124,6 +124,21 @@ def test_an_output_folder_around_or_inside_an_input_is_refused(tmp_path, domain_
     assert sorted(tmp_path.rglob("*")) == before
 
 
+def test_an_output_holding_files_that_the_inputs_link_to_is_refused_and_nothing_deleted(tmp_path, domains):
+    dataset = tmp_path / "X"
+    make_unpaired(*domains, dataset, val_size=2, workers=1)
+    before = {path: path.read_bytes() for path in dataset.rglob("*.png")}
+    for domain, folder in (("A", "a"), ("B", "b")):
+        (tmp_path / "S" / folder).mkdir(parents=True)
+        for image in sorted((dataset / f"train{domain}").iterdir()):
+            (tmp_path / "S" / folder / image.name).symlink_to(image)
+    with pytest.raises(UserError, match=r"output folder .*X/trainA holds .*X/trainA/(\d+_AB.png), which the input "
+                                        r".*S/a/\1 links to"):
+        make_unpaired(tmp_path / "S" / "a", tmp_path / "S" / "b", dataset, val_size=2, overwrite=True, workers=1)
+    assert {path: path.read_bytes() for path in dataset.rglob("*.png")} == before
+    assert all(link.exists() for link in (tmp_path / "S").rglob("*"))
+
+
 @pytest.mark.parametrize("flag, value, expected", [
     ("val_size", -3, "--val_size must be a whole number >= 0, got -3"),
     ("limit", 0, "--limit must be a whole number >= 1, got 0"),
