@@ -11,30 +11,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from discogan.precision import check_precision
-
-BOTTLENECKS = ("code", "spatial")
+from discogan.checks import check_bottleneck, check_image_size, check_precision, check_whole
 
 
 def option(default, help_text):
     return field(default=default, metadata={"help": help_text})
-
-
-def check_image_size(image_size):
-    """The networks halve down to 4x4: the size must be a power of two, at least 16."""
-    if image_size < 16 or int(image_size) & (int(image_size) - 1):
-        raise ValueError(f"--image_size must be a power of two >= 16, got {image_size}")
-
-
-def check_bottleneck(bottleneck):
-    if bottleneck not in BOTTLENECKS:
-        raise ValueError(f"--bottleneck must be one of {', '.join(BOTTLENECKS)}, got {bottleneck!r}")
-
-
-def check_whole(flag, value, minimum=1):
-    """A whole-number flag: `--flag` must be an integer >= minimum (fire passes 2.5 or "x" through as given)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < minimum:
-        raise ValueError(f"--{flag} must be a whole number >= {minimum}, got {value!r}")
 
 
 @dataclass

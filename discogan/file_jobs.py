@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from discogan.cli import STOP_SIGNALS, stops_held
-from discogan.config import check_whole
+from discogan.checks import check_whole
 from discogan.image_io import ImageError
 from discogan.progress import Progress
 

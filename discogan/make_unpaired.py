@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from discogan.cli import UserError, run
-from discogan.config import check_whole
+from discogan.checks import check_whole
 from discogan.file_jobs import Summary, check_counts, run_jobs
 from discogan.image_io import copy_file, list_images, read_image, resize_lanczos, save_image
 from discogan.output_folders import output_name, staged_outputs

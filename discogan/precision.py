@@ -12,17 +12,12 @@ float32:
 """
 from pathlib import Path
 
+from discogan.checks import check_precision
 from discogan.tf_compat import tf, v1
 
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags in /proc/cpuinfo for bfloat16 arithmetic
 TENSOR_CORES = (7, 0)  # the first compute capability with float16 tensor cores (Volta)
 LOSS_SCALE_SCOPE = "loss_scale_"  # float16's loss-scale variables: a checkpoint of another precision has none
-
-
-def check_precision(precision):
-    if precision not in PRECISIONS:
-        raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
 
 def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
