@@ -2,8 +2,8 @@
 
 `TrainConfig` is what `DiscoGAN` trains with, what `process_main --help` lists, what the README's flag table
 shows (a test compares them) and what `config.json` records beside the checkpoints, whole, so translate,
-export and evaluate rebuild the networks from it. A recipe is a named set of values applied over the defaults;
-a flag given explicitly always wins over the recipe.
+export and evaluate rebuild the networks from it. A recipe is a named set of values applied over the defaults
+(discogan.presets); a flag given explicitly always wins over the recipe.
 """
 import dataclasses
 import importlib.metadata
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from discogan.checks import check_bottleneck, check_image_size, check_precision, check_whole
+from discogan.presets import RECIPES
 
 
 def option(default, help_text):
@@ -96,19 +97,6 @@ class TrainConfig:
         return {**dataclasses.asdict(self), "versions": versions()}
 
 
-# The DiscoGAN authors' release (SKTBrain/DiscoGAN, image_translation.py): no 1x1 code, feature matching 0.9 of
-# the GAN term, reconstruction rate 0.01 for 10,000 iterations then 0.5, a discriminator step every 3rd
-# iteration, Adam betas (0.5, 0.999) with weight decay 1e-5, no image pool. Their loss (1 - rate) * gan +
-# rate * recon is written here as gan + lambda_l2 * recon with lambda_l2 = rate / (1 - rate): 0.0101, then 1.0
-# (Adam's steps do not depend on the loss's overall scale).
-RECIPES = {
-    "book": {},
-    "official": {"bottleneck": "spatial", "feature_matching": 0.9, "gan_curriculum": 10000,
-                 "curriculum_lambda_l2": 0.0101, "lambda_l2": 1.0, "update_interval": 3, "beta2": 0.999,
-                 "weight_decay": 1e-5, "pool_size": 0},
-}
-
-
 def versions():
     found = {}
     for package in ("discogan", "tensorflow"):
@@ -127,7 +115,8 @@ def help_lines():
 def markdown_table():
     """The README's flag table, made from the options themselves so the two cannot drift apart."""
     rows = ["| flag | default | meaning |", "| --- | --- | --- |",
-            "| `--demo` | False | train on the built-in synthetic dataset with small, fast settings |"]
+            "| `--demo` | False | train on a built-in synthetic dataset with small, fast settings: sketches <-> bags, "
+            "or `--demo shoes` for bags <-> shoes |"]
     for option in dataclasses.fields(TrainConfig):
         default = "" if option.default is None else option.default
         rows.append(f"| `--{option.name}` | {default} | {option.metadata['help']} |")

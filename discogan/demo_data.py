@@ -18,10 +18,12 @@ SCALE = 4  # draw at 4x and downsample for smooth edges
 PRINTS = ("plain", "stripes", "dots", "checks")
 FOLDER_NAME = "demo_bags"
 DOMAIN_NAMES = ("sketch", "bag")  # what trainA and trainB hold, for pages that name the directions
+SHOES_FOLDER_NAME = "demo_shoes"  # the handbags <-> shoes demo (discogan.demo_shoes)
+SHOES_DOMAIN_NAMES = ("handbag", "shoe")
 
 
-def default_cache_dir():
-    return Path(os.environ.get("DISCOGAN_CACHE", Path.home() / ".cache" / "discogan")) / FOLDER_NAME
+def default_cache_dir(folder_name=FOLDER_NAME):
+    return Path(os.environ.get("DISCOGAN_CACHE", Path.home() / ".cache" / "discogan")) / folder_name
 
 
 def _colour(rng, lightness):
@@ -29,7 +31,7 @@ def _colour(rng, lightness):
     return int(red * 255), int(green * 255), int(blue * 255)
 
 
-def _bag_shapes(rng, size):
+def bag_shapes(rng, size):
     """Geometry of one bag in drawing coordinates: body polygon, handle box, flap and clasp."""
     s = size * SCALE
     width, height = rng.uniform(0.5, 0.8) * s, rng.uniform(0.35, 0.5) * s
@@ -51,13 +53,18 @@ def _bag_shapes(rng, size):
 def _print_layer(rng, size, base, accent):
     """A full-size texture of the bag's print, cut to the body shape later."""
     s = size * SCALE
-    layer = Image.new("RGB", (s, s), base)
-    draw = ImageDraw.Draw(layer)
     kind = PRINTS[rng.integers(len(PRINTS))]
     step = int(rng.uniform(0.06, 0.14) * s)
+    return print_texture(s, kind, step, base, accent, lambda: s * rng.uniform(-0.3, 0.3))
+
+
+def print_texture(s, kind, step, base, accent, stripe_slant):
+    """An s x s texture of one of PRINTS in `base` and `accent`; stripe_slant() gives each stripe's horizontal run."""
+    layer = Image.new("RGB", (s, s), base)
+    draw = ImageDraw.Draw(layer)
     if kind == "stripes":
         for x in range(-s, 2 * s, step):
-            draw.line([(x, 0), (x + s * rng.uniform(-0.3, 0.3), s)], fill=accent, width=step // 3)
+            draw.line([(x, 0), (x + stripe_slant(), s)], fill=accent, width=step // 3)
     elif kind == "dots":
         for y in range(0, s, step):
             for x in range((y // step % 2) * step // 2, s, step):
@@ -73,21 +80,10 @@ def _print_layer(rng, size, base, accent):
 def draw_bag(rng, size=64):
     """One (sketch, photo) pair as size x size x 3 uint8 arrays."""
     s = size * SCALE
-    body, handle, flap, clasp = _bag_shapes(rng, size)
+    body, handle, flap, clasp = bag_shapes(rng, size)
     base, accent = _colour(rng, rng.uniform(0.3, 0.6)), _colour(rng, rng.uniform(0.15, 0.85))
     line = max(SCALE, int(SCALE * rng.uniform(1.0, 1.6)))
-
-    photo = Image.new("RGB", (s, s), (255, 255, 255))
-    draw = ImageDraw.Draw(photo)
-    draw.arc(handle, 180, 360, fill=tuple(int(c * 0.6) for c in base), width=3 * line)
-    mask = Image.new("L", (s, s), 0)
-    ImageDraw.Draw(mask).polygon(body, fill=255)
-    shading = np.linspace(1.1, 0.75, s)[:, None, None] * np.linspace(0.9, 1.05, s)[None, :, None]
-    textured = np.clip(np.asarray(_print_layer(rng, size, base, accent), np.float64) * shading, 0, 255)
-    photo.paste(Image.fromarray(textured.astype(np.uint8)), (0, 0), mask)
-    if flap:
-        draw.polygon(flap, fill=tuple(int(c * 0.8) for c in base))
-    draw.ellipse(clasp, fill=(212, 175, 55))
+    photo = bag_photo(size, body, handle, flap, clasp, base, _print_layer(rng, size, base, accent), 3 * line)
 
     sketch = Image.new("L", (s, s), 255)
     pen = ImageDraw.Draw(sketch)
@@ -96,27 +92,69 @@ def draw_bag(rng, size=64):
     if flap:
         pen.line([flap[0], flap[2], flap[1]], fill=0, width=line)
     pen.ellipse(clasp, outline=0, width=line)
+    return shrink(sketch, size), shrink(photo, size)
 
-    def shrink(image):
-        return np.asarray(image.filter(ImageFilter.GaussianBlur(SCALE / 4)).resize((size, size), Image.LANCZOS)
-                          .convert("RGB"))
-    return shrink(sketch), shrink(photo)
+
+def shade(colour, factor):
+    return tuple(int(c * factor) for c in colour)
+
+
+def paste_textured(photo, outline, texture, lit_rows=None):
+    """Fill the polygon `outline` of `photo` with `texture`, lit from the top left: from 110% of its colours at the
+    first of `lit_rows` (top, bottom) to 75% at the second (default: the picture's first and last rows)."""
+    s = photo.size[0]
+    mask = Image.new("L", (s, s), 0)
+    ImageDraw.Draw(mask).polygon(outline, fill=255)
+    vertical = np.interp(np.arange(s), lit_rows or (0, s - 1), (1.1, 0.75))
+    shading = vertical[:, None, None] * np.linspace(0.9, 1.05, s)[None, :, None]
+    textured = np.clip(np.asarray(texture, np.float64) * shading, 0, 255)
+    photo.paste(Image.fromarray(textured.astype(np.uint8)), (0, 0), mask)
+
+
+def bag_photo(size, body, handle, flap, clasp, base, texture, handle_width, lit_rows=None):
+    """A bag on white at drawing scale: handle, textured body (lit as paste_textured says), flap in a darker `base`,
+    golden clasp."""
+    s = size * SCALE
+    photo = Image.new("RGB", (s, s), (255, 255, 255))
+    draw = ImageDraw.Draw(photo)
+    draw.arc(handle, 180, 360, fill=shade(base, 0.6), width=handle_width)
+    paste_textured(photo, body, texture, lit_rows)
+    if flap:
+        draw.polygon(flap, fill=shade(base, 0.8))
+    draw.ellipse(clasp, fill=(212, 175, 55))
+    return photo
+
+
+def shrink(image, size):
+    """A drawing at SCALE x size, softened and brought down to size x size x 3 uint8."""
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(SCALE / 4)).resize((size, size), Image.LANCZOS)
+                      .convert("RGB"))
 
 
 def make_demo_dataset(root=None, train_pairs=1000, val_pairs=100, size=64, seed=0):
     """Write trainA/trainB and valA/valB under `root` unless they are already complete; returns `root`."""
-    root = Path(root or default_cache_dir())
+    def pairs(rng):
+        for split, count in (("train", train_pairs), ("val", val_pairs)):
+            for index in range(count):
+                sketch, photo = draw_bag(rng, size)
+                yield [(f"{split}A/{index}_AB.png", sketch), (f"{split}B/{index}_AB.png", photo)]
+    return write_once(Path(root or default_cache_dir()), train_pairs + val_pairs, "pairs", pairs,
+                      f"{train_pairs} {val_pairs} {size} {seed}", seed)
+
+
+def write_once(root, count, unit, items, stamp, seed):
+    """Write the files `items(rng)` yields, `count` lists of (path under root, pixels), unless `root` is complete.
+
+    `.complete` (holding `stamp`) is written last, so a drawing cut short starts again; returns `root`.
+    """
     complete = root / ".complete"
     if complete.is_file():
         return root
-    rng = np.random.default_rng(seed)
-    progress = Progress(train_pairs + val_pairs, f"drawing the demo dataset in {root}", unit="pairs")
-    for split, count in (("train", train_pairs), ("val", val_pairs)):
-        for index in range(count):
-            sketch, photo = draw_bag(rng, size)
-            save_image(root / f"{split}A" / f"{index}_AB.png", sketch)
-            save_image(root / f"{split}B" / f"{index}_AB.png", photo)
-            progress.update()
+    progress = Progress(count, f"drawing the demo dataset in {root}", unit=unit)
+    for files in items(np.random.default_rng(seed)):
+        for relative, pixels in files:
+            save_image(root / relative, pixels)
+        progress.update()
     progress.close()
-    complete.write_text(f"{train_pairs} {val_pairs} {size} {seed}\n")
+    complete.write_text(stamp + "\n")
     return root

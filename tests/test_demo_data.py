@@ -1,8 +1,15 @@
-"""The built-in synthetic sketch <-> handbag dataset."""
-import numpy as np
+"""The built-in synthetic datasets: sketch <-> handbag pairs, and handbags <-> shoes from one palette."""
+import hashlib
 
-from discogan.demo_data import draw_bag, make_demo_dataset
+import numpy as np
+import pytest
+
+from discogan import demo_shoes
+from discogan.demo_data import default_cache_dir, draw_bag, make_demo_dataset
+from discogan.demo_shoes import PALETTE, PRINTS, draw_palette_bag, draw_shoe, make_shoes_dataset
 from discogan.image_io import list_images, load_rgb
+
+SKETCH_DEMO_SEED_0 = "d0b01bc4f566e372f2d79bde3ab4b05529c33dac269ca02227963f79ca4064a8"  # commit 109e4fd's pixels
 
 
 def test_pairs_are_a_grey_outline_and_a_coloured_bag_of_the_same_shape():
@@ -17,6 +24,15 @@ def test_pairs_are_a_grey_outline_and_a_coloured_bag_of_the_same_shape():
     assert bag[rows, cols].mean() > 0.5 or bag[np.clip(rows + 1, 0, 63), cols].mean() > 0.5
 
 
+def test_the_sketch_demo_draws_the_pixels_it_always_drew():
+    """Its held-out scores in the README and benchmarks hold only for these pixels."""
+    rng, digest = np.random.default_rng(0), hashlib.sha256()
+    for _ in range(8):
+        for image in draw_bag(rng):
+            digest.update(image.tobytes())
+    assert digest.hexdigest() == SKETCH_DEMO_SEED_0
+
+
 def test_dataset_is_paired_reproducible_and_written_once(tmp_path):
     root = make_demo_dataset(tmp_path / "a", train_pairs=3, val_pairs=2, seed=5)
     assert [len(list_images(root / f)) for f in ("trainA", "trainB", "valA", "valB")] == [3, 3, 2, 2]
@@ -26,3 +42,74 @@ def test_dataset_is_paired_reproducible_and_written_once(tmp_path):
     (root / "trainA" / "0_AB.png").unlink()
     make_demo_dataset(root, train_pairs=3, val_pairs=2, seed=5)  # complete already: nothing is rewritten
     assert not (root / "trainA" / "0_AB.png").exists()
+
+
+def object_pixels(image):
+    return image[image.min(-1) < 235].astype(float)
+
+
+def shade_share(image, colour):
+    """The share of the object's pixels that are a lit or shaded `colour` (k * colour, 0.6 <= k <= 1.25)."""
+    pixels, colour = object_pixels(image), np.array(colour, float)
+    k = pixels @ colour / (colour @ colour)
+    return ((np.linalg.norm(pixels - k[:, None] * colour, axis=1) < 20) & (k > 0.6) & (k < 1.25)).mean()
+
+
+@pytest.mark.parametrize("draw", [draw_shoe, draw_palette_bag])
+def test_bags_and_shoes_are_objects_on_white_in_their_palette_colour(draw):
+    rng = np.random.default_rng(0)
+    for colour in PALETTE:
+        for _ in range(4):
+            image = draw(rng, (colour, "solid"))
+            assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+            border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+            assert border.min() > 240  # the whole object on a white background
+            assert 0.08 < (image.min(-1) < 235).mean() < 0.5
+            shares = {name: shade_share(image, PALETTE[name]) for name in PALETTE}
+            own = shares.pop(colour)
+            assert own > 0.2 and own > max(shares.values()) + 0.1, (colour, own, shares)
+
+
+def test_shoes_look_like_shoes_wider_than_tall_and_standing_on_the_ground():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        shoe = draw_shoe(rng, demo_shoes.random_entry(rng)).min(-1) < 235
+        rows, cols = np.nonzero(shoe)
+        assert np.ptp(cols) > 0.55 * 64 and np.ptp(cols) > 0.9 * np.ptp(rows)
+        assert rows.max() > 0.8 * 64  # its sole near the bottom, as a catalogue photo stands a shoe
+
+
+def dominant_colour(image):
+    return max(PALETTE, key=lambda name: shade_share(image, PALETTE[name]))
+
+
+def test_a_bag_and_a_shoe_of_one_palette_entry_share_their_colour_and_every_print_draws():
+    rng = np.random.default_rng(2)
+    for name in PALETTE:
+        bag, shoe = draw_palette_bag(rng, (name, "solid")), draw_shoe(rng, (name, "solid"))
+        assert dominant_colour(bag) == dominant_colour(shoe) == name
+    for print_name in PRINTS:
+        assert np.ptp(draw_shoe(rng, ("red", print_name)).astype(int)) > 100
+
+
+def test_shoes_dataset_is_unpaired_with_matching_held_out_entries_reproducible_and_written_once(tmp_path):
+    root = make_shoes_dataset(tmp_path / "a", train_count=3, val_count=4, seed=5)
+    files = {folder: list_images(root / folder) for folder in ("trainA", "trainB", "valA", "valB")}
+    assert [len(found) for found in files.values()] == [3, 3, 4, 4]
+    assert all(path.stem.endswith("_handbag") for path in files["trainA"] + files["valA"])
+    assert all(path.stem.endswith("_shoe") for path in files["trainB"] + files["valB"])
+    entries = [[path.stem.split("_")[1] for path in files[folder]] for folder in ("valA", "valB")]
+    assert entries[0] == entries[1]  # val bag i and val shoe i: one colour and print
+    colour, print_name = entries[0][0].split("-", 1)
+    assert colour in PALETTE and print_name in PRINTS
+    again = make_shoes_dataset(tmp_path / "b", train_count=3, val_count=4, seed=5)
+    np.testing.assert_array_equal(load_rgb(files["valB"][1]), load_rgb(again / "valB" / files["valB"][1].name))
+    files["trainA"][0].unlink()
+    make_shoes_dataset(root, train_count=3, val_count=4, seed=5)  # complete already: nothing is rewritten
+    assert not files["trainA"][0].exists()
+
+
+def test_each_demo_is_cached_in_its_own_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("DISCOGAN_CACHE", str(tmp_path))
+    assert make_shoes_dataset(train_count=1, val_count=1) == tmp_path / "demo_shoes"
+    assert default_cache_dir() == tmp_path / "demo_bags"

@@ -1,0 +1,42 @@
+"""Named sets of option values: the recipes `--recipe NAME` starts from and the demos `--demo NAME` trains.
+
+Both read the same way, as values laid over TrainConfig's defaults (as nanoGPT's config/ files are); a flag
+given explicitly always wins. A demo also names the built-in dataset it draws, by its cache folder
+(discogan.demo_data), and the recipe it starts from. Nothing is imported here, so the table costs nothing to read.
+"""
+
+# The DiscoGAN authors' release (SKTBrain/DiscoGAN, image_translation.py): no 1x1 code, feature matching 0.9 of
+# the GAN term, reconstruction rate 0.01 for 10,000 iterations then 0.5, a discriminator step every 3rd
+# iteration, Adam betas (0.5, 0.999) with weight decay 1e-5, no image pool. Their loss (1 - rate) * gan +
+# rate * recon is written here as gan + lambda_l2 * recon with lambda_l2 = rate / (1 - rate): 0.0101, then 1.0
+# (Adam's steps do not depend on the loss's overall scale).
+RECIPES = {
+    "book": {},
+    "official": {"bottleneck": "spatial", "feature_matching": 0.9, "gan_curriculum": 10000,
+                 "curriculum_lambda_l2": 0.0101, "lambda_l2": 1.0, "update_interval": 3, "beta2": 0.999,
+                 "weight_decay": 1e-5, "pool_size": 0},
+}
+
+# sketches: the authors' recipe without its 10,000-iteration curriculum (the whole demo is about 1,100
+# iterations), at half width and batch 16, so that in about four minutes on two cores each bag gets its own
+# sketch and the round trips look like their inputs (benchmarks/README.md, "The demo").
+# shoes: the same start, about 1,000 iterations (some three minutes), with a colour-consistency term so that a
+# bag's colour has a reason to reach its shoe; a first guess, to be tuned on the demo's held-out colour scores.
+DEMOS = {
+    "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
+                 "batch_size": 16, "gf": 32, "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372,
+                 "eval_count": 100, "seed": 0},
+    "shoes": {"dataset": "demo_shoes", "recipe": "official", "gan_curriculum": 0, "epochs": 16, "epoch_step": 16,
+              "batch_size": 16, "gf": 32, "df": 32, "lambda_colour": 10.0, "lambda_identity": 0.0,
+              "print_freq": 100, "save_freq": 248, "eval_freq": 248, "eval_count": 100, "seed": 0},
+}
+DEFAULT_DEMO = "sketches"  # what a bare --demo trains
+
+
+def demo(name):
+    """(dataset folder name, option values) of the demo `name`; True (a bare --demo) means DEFAULT_DEMO."""
+    name = DEFAULT_DEMO if name is True else name
+    if name not in DEMOS:
+        raise ValueError(f"--demo must be one of {', '.join(DEMOS)} (or given alone: {DEFAULT_DEMO}), got {name!r}")
+    options = dict(DEMOS[name])
+    return options.pop("dataset"), options

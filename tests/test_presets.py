@@ -1,0 +1,69 @@
+"""One table of presets: `--recipe NAME` and `--demo NAME` read the same way, and each demo builds its dataset."""
+import dataclasses
+from functools import partial
+
+import pytest
+
+from discogan import presets, train
+from discogan.config import TrainConfig
+from discogan.demo_shoes import make_shoes_dataset
+from tests.conftest import run_command
+
+OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def test_every_preset_names_only_options_and_every_demo_a_dataset_and_a_recipe():
+    for values in presets.RECIPES.values():
+        assert set(values) <= OPTIONS
+    for name in presets.DEMOS:
+        dataset, values = presets.demo(name)
+        assert dataset in train.DEMO_DATASETS and values["recipe"] in presets.RECIPES and set(values) <= OPTIONS
+        TrainConfig.create(**values)  # every value passes the options' checks
+
+
+def test_a_bare_demo_is_the_sketch_demo_with_its_options_of_old():
+    assert presets.demo(True) == ("demo_bags", {
+        "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18, "batch_size": 16, "gf": 32,
+        "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372, "eval_count": 100, "seed": 0})
+    with pytest.raises(ValueError, match="--demo must be one of sketches, shoes"):
+        presets.demo("hats")
+
+
+class Recorder:
+    """Stands in for DiscoGAN: notes what process_main would train on, and trains nothing."""
+    runs = []
+
+    def __init__(self, dataset_dir, **options):
+        self.runs.append((dataset_dir, options))
+
+    def train_network(self):
+        return 0
+
+
+@pytest.mark.parametrize("flags, dataset, demo", [(["--demo", "shoes"], "demo_shoes", "shoes"),
+                                                  (["--demo"], "demo_bags", "sketches")])
+def test_demo_flag_draws_its_dataset_and_trains_with_its_preset(flags, dataset, demo, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("DISCOGAN_CACHE", str(tmp_path))
+    monkeypatch.setattr(train, "DiscoGAN", Recorder)
+    monkeypatch.setitem(train.DEMO_DATASETS, "demo_shoes", partial(make_shoes_dataset, train_count=2, val_count=1))
+    monkeypatch.setitem(train.DEMO_DATASETS, "demo_bags", lambda: tmp_path / "demo_bags")
+    Recorder.runs.clear()
+    status, errors = run_command(monkeypatch, capsys, {"process_main": train.process_main}, "process_main", *flags,
+                                 "--epochs", "3")
+    assert status == 0, errors
+    [(dataset_dir, options)] = Recorder.runs
+    assert dataset_dir == str(tmp_path / dataset)
+    assert options == {**presets.demo(demo)[1], "epochs": 3}  # an explicit flag wins over the preset
+    if demo == "shoes":
+        assert sorted(path.name for path in (tmp_path / dataset).iterdir()) == [".complete", "trainA", "trainB",
+                                                                                "valA", "valB"]
+        config = TrainConfig.create(**options)
+        assert (config.recipe, config.gan_curriculum, config.gf, config.batch_size) == ("official", 0, 32, 16)
+        assert (config.lambda_colour, config.lambda_identity) == (10.0, 0.0)
+
+
+def test_an_unknown_demo_is_one_line(monkeypatch, capsys):
+    status, errors = run_command(monkeypatch, capsys, {"process_main": train.process_main}, "process_main",
+                                 "--demo", "hats")
+    assert status == 2 and errors == ["error: --demo must be one of sketches, shoes (or given alone: sketches), "
+                                      "got 'hats'"]
