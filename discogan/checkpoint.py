@@ -1,6 +1,7 @@
 """Where a run keeps its checkpoints, and the config.json beside them that lets other commands rebuild the graph."""
 import json
 import re
+import warnings
 from pathlib import Path
 
 from discogan.tf_compat import tf
@@ -8,6 +9,8 @@ from discogan.tf_compat import tf
 
 CONFIG_FILE = "config.json"
 MODEL_NAME = "DiscoGAN.model"
+WIDTH_FIELDS = ("image_size", "gf", "df")  # the whole numbers of config.json that shape the networks
+GENERATOR_SCOPE = "generator_"  # both generators' variables: all that inference reads
 
 
 def save_config(checkpoint_dir, config):
@@ -23,10 +26,26 @@ def save_config(checkpoint_dir, config):
 
 
 def load_config(checkpoint_dir):
+    """config.json of `checkpoint_dir`, refused in one line naming the file and field when it is damaged or edited
+    into something the networks cannot be built from."""
     path = Path(checkpoint_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {checkpoint_dir} is not a discogan checkpoint folder")
-    return json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}): restore it from the training run") from error
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} does not hold a JSON object of options: restore it from the training run")
+    for field in WIDTH_FIELDS:
+        value = record.get(field)
+        if field not in record:
+            raise ValueError(f"{path}: {field} is missing; it must be the whole number the model was trained with")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{path}: {field} must be a whole number such as 64, got {json.dumps(value)}")
+    if not isinstance(record.get("bottleneck", ""), str):
+        raise ValueError(f"{path}: bottleneck must be a name such as \"code\", got {json.dumps(record['bottleneck'])}")
+    return record
 
 
 def latest_checkpoint(checkpoint_dir):
@@ -49,18 +68,51 @@ def checkpoint_prefixes(checkpoint_dir):
     return [steps[step] for step in sorted(steps)]
 
 
+def read_back(prefix, scope=""):
+    """Read every tensor of the checkpoint at `prefix` whose name starts with `scope`, optimiser slots left out when
+    a scope is given; a damaged file raises here (a truncated .data file raises IndexError)."""
+    reader = tf.train.load_checkpoint(prefix)
+    names = reader.get_variable_to_shape_map()
+    for name in names:
+        if name.startswith(scope) and not (scope and name.rsplit("/", 1)[0] in names):
+            reader.get_tensor(name)
+
+
 def checkpoint_damage(prefix):
     """Why the checkpoint at `prefix` cannot be read back (a truncated or corrupted file), or None if it can.
 
     Reads every tensor, so it is for telling damage from other restore failures, not for routine checks.
     """
     try:
-        reader = tf.train.load_checkpoint(prefix)
-        for name in reader.get_variable_to_shape_map():
-            reader.get_tensor(name)
-    except (tf.errors.OpError, IndexError) as error:  # a truncated .data file raises IndexError
+        read_back(prefix)
+    except (tf.errors.OpError, IndexError) as error:
         return str(error)
     return None
+
+
+def restore_newest_intact(prefixes, restore, remedy):
+    """Call `restore` on the first of `prefixes` (newest first) that reads back whole and return that prefix.
+
+    A run killed mid-save or a full disk leaves the newest checkpoint truncated, and the one before it is still the
+    user's work: training, translate, export, evaluate and the app all fall back to it, naming each damaged
+    checkpoint and why. A failure that is not damage is raised; when every checkpoint is damaged, the error names
+    them and ends with `remedy`.
+    """
+    damaged = []
+    for prefix in prefixes:
+        try:
+            restore(prefix)
+        except (tf.errors.OpError, IndexError):
+            damage = checkpoint_damage(prefix)
+            if damage is None:
+                raise
+            damaged.append(f"{prefix} is damaged ({damage})")
+            continue
+        if damaged:
+            warnings.warn("; ".join(damaged) + f": using {prefix}, the newest checkpoint that reads back whole",
+                          stacklevel=2)
+        return prefix
+    raise ValueError("; ".join(damaged) + f": {remedy}")
 
 
 def remove_checkpoint(prefix):
@@ -85,16 +137,28 @@ def failure_reason(error):
 
 
 def resolve_checkpoint(path):
-    """(checkpoint folder, checkpoint prefix, its config.json) from a folder (its latest checkpoint) or a prefix."""
+    """(checkpoint folder, checkpoint prefix, its config.json) from a folder (its newest checkpoint whose generators
+    read back whole) or a prefix (refused if they do not)."""
     path = Path(path)
     if path.is_dir():
-        prefix = latest_checkpoint(path)
-        if prefix is None:
+        newest = checkpoint_prefixes(path)[::-1] or [prefix for prefix in [latest_checkpoint(path)] if prefix]
+        if not newest:
             raise FileNotFoundError(f"no checkpoint in {path}: train a model first or pass its checkpoint folder")
-        return path, prefix, load_config(path)
+        record = load_config(path)
+        prefix = restore_newest_intact(newest, read_generators, f"no checkpoint in {path} reads back whole: train "
+                                                                f"the model again")
+        return path, prefix, record
     if Path(f"{path}.index").is_file():
-        return path.parent, str(path), load_config(path.parent)
+        record = load_config(path.parent)
+        restore_newest_intact([str(path)], read_generators, f"pass its folder, {path.parent}, to use the newest "
+                                                            f"intact checkpoint there")
+        return path.parent, str(path), record
     raise FileNotFoundError(f"checkpoint not found: {path}")
+
+
+def read_generators(prefix):
+    """Read back the generator variables of the checkpoint at `prefix`: all that inference needs intact."""
+    read_back(prefix, GENERATOR_SCOPE)
 
 
 def variable_shapes(prefix):

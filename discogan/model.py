@@ -10,7 +10,6 @@ import shutil
 import signal
 import time
 import types
-import warnings
 from pathlib import Path
 
 from discogan import checkpoint, data, evaluation, networks
@@ -394,7 +393,8 @@ class DiscoGAN:
         if not prefixes:
             return False
         self.check_same_run(checkpoint.load_config(checkpoint_dir), checkpoint_dir)
-        prefix = self.restore_newest_intact(prefixes[::-1])
+        prefix = checkpoint.restore_newest_intact(prefixes[::-1], self.restore, f"no checkpoint in {checkpoint_dir} "
+                                                  f"reads back whole: pass --fresh to move them aside and start again")
         self.saver.recover_last_checkpoints(prefixes[-KEEP_CHECKPOINTS:])
         self.stale_checkpoints = prefixes[:-KEEP_CHECKPOINTS]
         print(f"resumed from {prefix}", flush=True)
@@ -413,20 +413,6 @@ class DiscoGAN:
             raise ValueError(f"{checkpoint_dir} holds a model trained on {trained_on}, not on {dataset}: pass "
                              f"--run_name NAME to train a separate run, or --fresh to move the old one aside (if the "
                              f"data only moved, correct dataset_dir in {checkpoint_dir / checkpoint.CONFIG_FILE})")
-
-    def restore_newest_intact(self, prefixes):
-        """Restore the first of `prefixes` (newest first) that reads back whole, naming each damaged one and why."""
-        for prefix in prefixes:
-            try:
-                self.restore(prefix)
-                return prefix
-            except tf.errors.OpError:
-                damage = checkpoint.checkpoint_damage(prefix)
-                if damage is None:
-                    raise
-            warnings.warn(f"{prefix} is damaged ({damage}): trying the checkpoint before it", stacklevel=2)
-        raise ValueError(f"none of the checkpoints in {Path(prefixes[0]).parent} can be read back: pass --fresh to "
-                         f"move them aside and start again")
 
     def restore(self, prefix):
         """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty, and float16's
