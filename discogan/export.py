@@ -15,7 +15,7 @@ from discogan import checkpoint, networks
 from discogan.cli import run
 from discogan.config import check_whole
 from discogan.inference import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
-from discogan.output_folders import swap_in
+from discogan.output_folders import check_free, swap_in
 from discogan.session import session_config
 from discogan.tf_compat import tf, v1
 
@@ -31,8 +31,11 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
     """
     check_whole("version", version, minimum=0)
     target = Path(export_dir) / str(int(version))
+    if Path(export_dir).exists() and not Path(export_dir).is_dir():
+        raise NotADirectoryError(f"--export_dir {export_dir} is a file, not a folder")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists: pass --overwrite to replace it, or another --version")
+    check_free([target], overwrite=True)  # a file or a link there is not an export, and is never replaced
     folder, prefix, record = checkpoint.resolve_checkpoint(checkpoint_dir)
     graph = tf.Graph()
     with graph.as_default():
@@ -46,16 +49,26 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
         try:
             with v1.Session(graph=graph, config=session_config()) as session:
                 restore_generators(session, folder, prefix, record)
-                builder = v1.saved_model.Builder(str(staging))
-                builder.add_meta_graph_and_variables(session, [v1.saved_model.tag_constants.SERVING],
-                                                     signature_def_map=signatures, strip_default_attrs=True)
-                builder.save()
+                save_saved_model(session, signatures, staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     swap_in(staging, target)
     print(f"exported {prefix} to {target} (signatures {', '.join(SIGNATURES.values())})")
     return target
+
+
+def save_saved_model(session, signatures, folder):
+    """Write the session's graph and variables as a SavedModel to `folder`; a folder that cannot be written (read-only,
+    a full disk) is one line naming it, not TensorFlow's page of graph trace."""
+    try:
+        builder = v1.saved_model.Builder(str(folder))
+        builder.add_meta_graph_and_variables(session, [v1.saved_model.tag_constants.SERVING],
+                                             signature_def_map=signatures, strip_default_attrs=True)
+        builder.save()
+    except tf.errors.OpError as error:
+        raise OSError(f"could not write the SavedModel into {folder.parent}: {checkpoint.failure_reason(error)}") \
+            from error
 
 
 if __name__ == "__main__":

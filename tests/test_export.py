@@ -2,14 +2,17 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from discogan.export import export
 from discogan.inference import Translator
 from discogan.translate import translate_images
+from tests.conftest import run_command
 
 # Run in a fresh process that cannot import discogan: only TensorFlow reads the export.
 LOAD_IN_PLAIN_TF2 = textwrap.dedent("""
@@ -72,3 +75,35 @@ def test_refuses_to_overwrite_unless_asked(exported, tiny_run):
         export(tiny_run.checkpoint_dir, exported)
     assert export(tiny_run.checkpoint_dir, exported, overwrite=True) == exported / "1"
     assert sorted(p.name for p in exported.iterdir()) == ["1"]
+
+
+OLD_CHECKPOINT = Path(__file__).parent / "data" / "checkpoint_3920629"
+
+
+def test_an_export_dir_that_is_a_file_and_a_file_at_the_version_are_refused_and_kept(tmp_path, monkeypatch, capsys):
+    (tmp_path / "export").write_text("a user's file")
+    status, errors = run_command(monkeypatch, capsys, export, "--checkpoint_dir", OLD_CHECKPOINT, "--export_dir",
+                                 tmp_path / "export")
+    assert (status, errors) == (2, [f"error: --export_dir {tmp_path / 'export'} is a file, not a folder"])
+    (tmp_path / "export").unlink()
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "1").write_text("a user's file")
+    status, errors = run_command(monkeypatch, capsys, export, "--checkpoint_dir", OLD_CHECKPOINT, "--export_dir",
+                                 tmp_path / "export", "--overwrite")
+    assert (status, errors) == (2, [f"error: output {tmp_path / 'export' / '1'} exists and is not a folder"])
+    assert [p.name for p in (tmp_path / "export").iterdir()] == ["1"]
+    assert (tmp_path / "export" / "1").read_text() == "a user's file"
+
+
+def test_an_export_into_a_folder_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    from tensorflow.python.lib.io import file_io
+
+    def read_only(path):  # what TensorFlow raises in a read-only folder (the tests run as root, whom chmod won't stop)
+        raise tf.errors.PermissionDeniedError(None, None, f"{path}; Permission denied")
+    monkeypatch.setattr(file_io, "recursive_create_dir", read_only)
+    (tmp_path / "export").mkdir()
+    status, errors = run_command(monkeypatch, capsys, export, "--checkpoint_dir", OLD_CHECKPOINT, "--export_dir",
+                                 tmp_path / "export")
+    assert (status, errors) == (1, [f"error: could not write the SavedModel into {tmp_path / 'export'}: "
+                                    f"Permission denied"])
+    assert list((tmp_path / "export").iterdir()) == []
