@@ -27,14 +27,26 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
     """
     if limit is not None:
         check_whole("limit", limit)
-    if output and Path(output).is_dir():
-        raise UserError(f"--output {output} is a folder: give a file name, e.g. {Path(output) / 'scores.json'}")
+    if output:
+        check_writable(Path(output))
     results = evaluate_checkpoint(checkpoint_dir, dataset_dir, split, limit, batch_size, sketch_domain, seed)
     print(format_table(results), flush=True)
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(json.dumps(results, indent=2) + "\n")
     return results
+
+
+def check_writable(output):
+    """Fail before the evaluation, not after its minutes: --output is opened for appending (its folder made),
+    and a file this check created is removed again."""
+    if output.is_dir():
+        raise UserError(f"--output {output} is a folder: give a file name, e.g. {output / 'scores.json'}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    existed = output.exists()
+    with open(output, "a"):
+        pass
+    if not existed:
+        output.unlink()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import pytest
 from discogan.evaluate import evaluate
 from discogan.evaluation import (METRIC_KEYS, REFERENCES, format_table, identity_outputs, in_batches, is_sketch_domain,
                                  mean_image_outputs, real_shuffled_outputs, score, sketch_output)
+from tests.conftest import run_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -127,3 +128,20 @@ def test_bad_limit_and_an_output_folder_are_refused_before_any_work(tiny_run, tm
                             text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert "metric" not in result.stdout  # no table: nothing was evaluated
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_evaluation_runs(tmp_path, monkeypatch, capsys):
+    import discogan.evaluate
+    monkeypatch.setattr(discogan.evaluate, "evaluate_checkpoint", lambda *args: pytest.fail("evaluated"))
+    (tmp_path / "file").write_text("not a folder")
+    status, errors = run_command(monkeypatch, capsys, evaluate, "--checkpoint_dir", tmp_path, "--dataset_dir", tmp_path,
+                                 "--output", tmp_path / "file" / "scores.json")
+    assert status == 2 and len(errors) == 1 and errors[0].startswith("error: ") and "file" in errors[0]
+
+    def read_only(path, mode):  # the tests run as root, whom chmod won't stop
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(discogan.evaluate, "open", read_only, raising=False)
+    status, errors = run_command(monkeypatch, capsys, evaluate, "--checkpoint_dir", tmp_path, "--dataset_dir", tmp_path,
+                                 "--output", tmp_path / "scores.json")
+    assert (status, errors) == (1, [f"error: [Errno 13] Permission denied: '{tmp_path / 'scores.json'}'"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
