@@ -4,7 +4,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from discogan.image_io import load_rgb, make_grid, save_image, thicken_lines, to_uint8
+from discogan.data import TF_FORMATS
+from discogan.image_io import IMAGE_EXTENSIONS, load_rgb, make_grid, save_image, thicken_lines, to_uint8
 
 
 def test_written_files_get_ordinary_permissions_and_no_temporary_is_left(tmp_path):
@@ -41,3 +42,8 @@ def test_thicken_lines_widens_a_one_pixel_dark_line_to_three():
     np.testing.assert_array_equal(thick[:, 4:7], np.broadcast_to(sketch[:, 5:6], (9, 3, 3)))
     np.testing.assert_array_equal(np.delete(thick, [4, 5, 6], axis=1), np.delete(white, [4, 5, 6], axis=1))
     np.testing.assert_array_equal(thicken_lines(white), white)
+
+
+def test_the_listed_extensions_are_those_of_the_formats_training_decodes():
+    """A folder listing took no .gif, which a file --input, training and the app read (MPO is a camera's .jpg)."""
+    assert {Image.registered_extensions()[extension] for extension in IMAGE_EXTENSIONS} == TF_FORMATS - {"MPO"}

@@ -3,6 +3,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -239,3 +240,11 @@ def test_a_glob_never_follows_symbolic_link_loops(tmp_path):
     (tmp_path / "in" / "sub" / "loop").symlink_to(tmp_path / "in")
     base, files = collect_inputs(str(tmp_path / "in" / "**" / "*.png"), recursive=True)
     assert base == tmp_path / "in" and files == [tmp_path / "in" / "a.png", tmp_path / "in" / "sub" / "b.png"]
+
+
+def test_a_folder_input_translates_gif_files_as_a_file_input_does(tmp_path):
+    old_checkpoint = Path(__file__).parent / "data" / "checkpoint_3920629"
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (30, 20), (200, 30, 30)).save(tmp_path / "in" / "drawn.gif")
+    written, skipped = translate_images(tmp_path / "in", tmp_path / "out", checkpoint_dir=old_checkpoint)
+    assert [p.name for p in written] == ["drawn.png"] and skipped == []
