@@ -3,10 +3,14 @@
     # a recipe of ours: DiscoGAN options as --set NAME=VALUE (any TrainConfig option), fixed seed
     python benchmarks/quality.py train --dataset_dir D --seconds 1200 --recipe official \\
         --set gan_curriculum=0 --set batch_size=16 --output ours.json
-    # the PyTorch quality peer for the same seconds, on the pix2pix pairs D/train and D/val, same metrics
-    python benchmarks/quality.py peer --python VENV/bin/python --dataset_dir D --seconds 1200 \
+    # the PyTorch quality peer (benchmarks/peers/quality.py) for the same seconds, on the pix2pix pairs
+    # D/train and D/val, same metrics; VENV has benchmarks/peers/requirements.txt
+    python benchmarks/quality.py peer --python VENV/bin/python --dataset_dir D --seconds 1200 \\
         --output peer.json -- --batch_size 16 --gan_curriculum 0
-    # or score translations the peer (../shared/bench/peer_quality.py --out peer.npz) already wrote
+    # handbags <-> shoes: U holds trainA/ trainB/ valA/ valB/ (discogan.make_unpaired), for both sides
+    python benchmarks/quality.py train --dataset_dir U --seconds 1200 --recipe official ... --output ours.json
+    python benchmarks/quality.py peer --python VENV/bin/python --dataset_dir U --unpaired --seconds 1200 ...
+    # or score translations the peer (--out peer.npz) already wrote
     python benchmarks/quality.py score_npz --npz peer.npz --output peer.json
     # a table of several results
     python benchmarks/quality.py table ours.json peer.json
@@ -14,8 +18,9 @@
 D holds trainA/, trainB/, valA/, valB/ (discogan.image_split). `train` evaluates the final checkpoint with
 discogan.evaluation (the model beside its untrained network, the mean image, real shuffled and identity
 references) and writes a picture of the first val translations beside the JSON; --eval_freq N also evaluates
-every N iterations during training (that time counts in --seconds). `score_npz` scores the val translations another implementation wrote, on the
-images it fed its networks. Each prints one JSON document and writes it to --output.
+every N iterations during training (that time counts in --seconds). `score_npz` scores the val translations
+another implementation wrote, on the images it fed its networks. Each prints one JSON document and writes it
+to --output.
 """
 import argparse
 import ast
@@ -86,24 +91,29 @@ def save_cycle_picture(path, images_a, images_b, outputs, rows=12):
 
 
 def score_npz(args):
-    """Score val translations written by another implementation (arrays val_a, val_b, ab, aba, ba, bab)."""
+    """Score val translations written by another implementation (arrays val_a, val_b, ab, aba, ba, bab, and
+    `paired`: whether val_a[i] and val_b[i] are one pair; files without it are taken as paired)."""
     arrays = np.load(args.npz)
     images_a, images_b = arrays["val_a"], arrays["val_b"]
     outputs = tuple(arrays[key] for key in ("ab", "aba", "ba", "bab"))
-    final = {"paired": True, "count": {"A": len(images_a), "B": len(images_b)},
-             **evaluation.score(outputs, images_a, images_b, paired=True),
-             **evaluation.score_references(images_a, images_b, paired=True)}
+    paired = bool(arrays["paired"]) if "paired" in arrays.files else True
+    final = {"paired": paired, "count": {"A": len(images_a), "B": len(images_b)},
+             **evaluation.score(outputs, images_a, images_b, paired=paired),
+             **evaluation.score_references(images_a, images_b, paired=paired)}
     save_cycle_picture(Path(args.output).with_suffix(".png"), images_a, images_b, outputs)
     return {"benchmark": "quality", "impl": "peer", "npz": args.npz, "train_wall_s": float(arrays["seconds"]),
             "iterations": int(arrays["iterations"]), "final": final}
 
 
 def peer(args):
-    """Run the PyTorch quality peer on D/train and D/val for --seconds, then score its translations."""
+    """Run the PyTorch quality peer for --seconds on D/train and D/val (pix2pix pairs), or with --unpaired on
+    D/trainA ... D/valB, then score its translations."""
     npz = Path(args.output).with_suffix(".npz")
-    command = [args.python, str((REPO / args.peer_script).resolve()), "--train", str(Path(args.dataset_dir) / "train"),
-               "--val", str(Path(args.dataset_dir) / "val"), "--seconds", str(args.seconds), "--out", str(npz),
-               *args.peer_args]
+    dataset = Path(args.dataset_dir)
+    data = ["--unpaired", str(dataset)] if args.unpaired else ["--train", str(dataset / "train"),
+                                                               "--val", str(dataset / "val")]
+    command = [args.python, str((REPO / args.peer_script).resolve()), *data, "--seconds", str(args.seconds),
+               "--out", str(npz), *args.peer_args]
     print(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
     args.npz = str(npz)
     return {**score_npz(args), "peer_command": command}
@@ -142,8 +152,10 @@ def main():
     run_peer = commands.add_parser("peer", help="run the PyTorch quality peer for --seconds and score it")
     run_peer.add_argument("--python", required=True, help="an interpreter with torch (a separate venv)")
     run_peer.add_argument("--dataset_dir", required=True, help="holds train/ and val/ of pix2pix pairs")
+    run_peer.add_argument("--unpaired", action="store_true",
+                          help="--dataset_dir holds trainA/ trainB/ valA/ valB/ instead (e.g. handbags <-> shoes)")
     run_peer.add_argument("--seconds", type=float, required=True)
-    run_peer.add_argument("--peer_script", default="../shared/bench/peer_quality.py",
+    run_peer.add_argument("--peer_script", default="benchmarks/peers/quality.py",
                           help="relative to the repository root")
     run_peer.add_argument("--output", default="peer_quality.json")
     run_peer.add_argument("peer_args", nargs="*", help="after --: more flags for the peer")
