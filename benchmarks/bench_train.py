@@ -3,16 +3,19 @@
 
     python benchmarks/bench_train.py                     # batch 8 and 64, one JSON line each
     python benchmarks/bench_train.py --batch 64 --steps 10
-    python benchmarks/bench_train.py --vs-peer /path/to/venv-with-torch/bin/python --pairs 3
+    python benchmarks/bench_train.py --vs-peer VENV/bin/python --pairs 3   # VENV: benchmarks/peers/requirements.txt
     python benchmarks/bench_train.py --batch 16 --recipe official --precision float32 bfloat16
 
 --precision (default: every precision this machine runs natively: float32, bfloat16 where the processor has
-avx512_bf16 or amx_bf16, float16 where there is a GPU) gives one line per precision; --vs-peer then alternates
-all of them with the peer, which stays float32 as released.
+avx512_bf16 or amx_bf16, float16 where there is a GPU) gives one line per precision.
 
 Each configuration runs in a fresh process, so its peak RSS and thread pools are its own. --vs-peer alternates
-runs of this benchmark and of the PyTorch peer (../shared/bench/peer_torch.py: the official DiscoGAN networks)
-at each batch size, so that load from other processes falls on both alike, and prints the median ratio.
+runs of this benchmark (every precision) and of the PyTorch peer (benchmarks/peers/speed.py: the official
+DiscoGAN networks) in every setting a PyTorch user would pick here (float32; bfloat16 autocast, alone and with
+channels_last, where the processor has native bfloat16), so that load from other processes falls on all alike.
+It does so for the recipe's step at each batch size and for the recommended recipe's (official, batch 16), and
+prints per step the headline ratio, ours at its best precision over the peer at its best setting, and the
+ratios against each peer setting.
 Without --vs-peer it also prints the JSON lines of bench_translate.py (translation images/s at
 batch 1 and 64) and of bench_loader.py --skip_wait (the input pipeline alone).
 """
@@ -30,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 BATCHES = (8, 64)
+RECOMMENDED_STEP = ("official", 16)  # the recommended CPU recipe: --recipe official --batch_size 16
 IMAGE_SIZE = 64
 # The MAC counts of these ops follow from their shapes; everything else in the step is elementwise.
 CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MatMul", "BatchMatMulV2")
@@ -76,6 +80,13 @@ def available_precisions():
     """float32, and the mixed precisions this machine has hardware for."""
     from discogan.precision import cpu_bfloat16_flags, gpus
     return ["float32"] + ["bfloat16"] * bool(cpu_bfloat16_flags()) + ["float16"] * bool(gpus())
+
+
+def peer_settings():
+    """The peer's flags for each setting a PyTorch user would choose on this machine: float32, and where the
+    processor has native bfloat16, autocast to it alone and with channels_last."""
+    from discogan.precision import cpu_bfloat16_flags
+    return [[]] + [["--bf16"], ["--bf16", "--channels_last"]] * bool(cpu_bfloat16_flags())
 
 
 def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="book"):
@@ -150,29 +161,54 @@ def run_json(command):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def ours_command(args, batch, precision):
+def ours_command(args, batch, precision, recipe):
     return [sys.executable, __file__, "--batch", str(batch), "--steps", str(args.steps), "--warmup",
-            str(args.warmup), "--precision", precision, "--recipe", args.recipe, "--in-process"]
+            str(args.warmup), "--precision", precision, "--recipe", recipe, "--in-process"]
 
 
 def vs_peer(args, batches, precisions):
-    """Alternate ours (each precision) and the peer (float32, as released) at each batch size; print every run,
-    then the median ours/peer ratio of each precision."""
+    """For each step compared, alternate ours (every precision) and the peer (every setting) --pairs times,
+    printing every run, then the ratio lines of that step."""
     peer_script = (REPO / args.peer_script).resolve()
-    table = collections.defaultdict(list)
-    for batch in batches:
+    steps = [(args.recipe, batch) for batch in batches]
+    steps += [RECOMMENDED_STEP] * (RECOMMENDED_STEP not in steps)
+    for recipe, batch in steps:
+        ours, peer = collections.defaultdict(list), collections.defaultdict(list)  # setting: pairs/s per pair
         for _ in range(args.pairs):
-            ours = {precision: run_json(ours_command(args, batch, precision)) for precision in precisions}
-            peer = run_json([args.vs_peer, str(peer_script), "--batch", str(batch), "--steps", str(args.steps),
-                             "--warmup", str(args.warmup)])
-            for precision, line in ours.items():
+            for precision in precisions:
+                line = run_json(ours_command(args, batch, precision, recipe))
                 print(json.dumps(line), flush=True)
-                table[batch, precision].append(line["pairs_per_s"] / peer["pairs_per_s"])
-            print(json.dumps(peer), flush=True)
-    for (batch, precision), ratios in table.items():
-        print(json.dumps({"batch": batch, "precision": precision, "peer_precision": "float32",
-                          "ratio_ours_over_peer": round(statistics.median(ratios), 3),
-                          "ratios": [round(r, 3) for r in ratios]}), flush=True)
+                ours[line["precision"]].append(line["pairs_per_s"])
+            for setting in peer_settings():
+                line = run_json([args.vs_peer, str(peer_script), "--recipe", recipe, "--batch", str(batch),
+                                 "--steps", str(args.steps), "--warmup", str(args.warmup), *setting])
+                print(json.dumps(line), flush=True)
+                peer[line["setting"]].append(line["pairs_per_s"])
+        for line in ratio_lines(recipe, batch, ours, peer):
+            print(json.dumps(line), flush=True)
+
+
+def ratio_lines(recipe, batch, ours, peer):
+    """The headline (ours at its best precision over the peer at its best setting, best by median pairs/s), then
+    one line per peer setting with each precision's ratio to it: medians of the per-pair ratios."""
+    def median_ratio(ours_runs, peer_runs):
+        return round(statistics.median(o / p for o, p in zip(ours_runs, peer_runs)), 3)
+
+    def best(runs):
+        return max(runs, key=lambda setting: statistics.median(runs[setting]))
+
+    def median_speed(runs):
+        return round(statistics.median(runs), 2)
+
+    best_ours, best_peer = best(ours), best(peer)
+    yield {"recipe": recipe, "batch": batch, "headline": "ours best / peer best", "ours": best_ours,
+           "peer": best_peer, "ours_pairs_per_s": median_speed(ours[best_ours]),
+           "peer_pairs_per_s": median_speed(peer[best_peer]), "ratio": median_ratio(ours[best_ours], peer[best_peer]),
+           "ratios": [round(o / p, 3) for o, p in zip(ours[best_ours], peer[best_peer])]}
+    for setting, runs in peer.items():
+        yield {"recipe": recipe, "batch": batch, "peer": setting, "peer_pairs_per_s": median_speed(runs),
+               "ratio_ours_over_peer": {precision: median_ratio(ours_runs, runs)
+                                        for precision, ours_runs in ours.items()}}
 
 
 def main():
@@ -180,10 +216,11 @@ def main():
     parser.add_argument("--batch", type=int, help="one batch size (default: 8 and 64)")
     parser.add_argument("--steps", type=int, default=5, help="timed iterations")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations after the first")
-    parser.add_argument("--vs-peer", metavar="PYTHON", help="interpreter with torch to run the peer with")
-    parser.add_argument("--peer-script", default="../shared/bench/peer_torch.py",
+    parser.add_argument("--vs-peer", metavar="PYTHON", help="an interpreter with torch to run the peer with (a "
+                        "venv of benchmarks/peers/requirements.txt)")
+    parser.add_argument("--peer-script", default="benchmarks/peers/speed.py",
                         help="the peer benchmark, relative to the repository root")
-    parser.add_argument("--pairs", type=int, default=3, help="alternating ours/peer pairs per batch size")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating ours/peer rounds per step compared")
     parser.add_argument("--profile", metavar="TRACE_JSON", help="trace one more step (with --batch): Chrome trace "
                         "to this file, top ops to stderr")
     parser.add_argument("--training-only", action="store_true",
@@ -205,7 +242,7 @@ def main():
     else:
         for batch in batches:
             for precision in precisions:
-                print(json.dumps(run_json(ours_command(args, batch, precision))), flush=True)
+                print(json.dumps(run_json(ours_command(args, batch, precision, args.recipe))), flush=True)
         if not args.training_only:
             for script, options in (("bench_translate.py", ["--steps", "10"]), ("bench_loader.py", ["--skip_wait"])):
                 print(subprocess.run([sys.executable, str(Path(__file__).with_name(script)), *options], check=True,
