@@ -1,24 +1,29 @@
-"""Sketch in the browser: a local web page that translates a drawing while you draw it.
+"""Translate in the browser: a local web page that translates a drawing while you draw it, or an uploaded photo.
 
     python -m discogan.app                                         # the newest run under checkpoint/
     python -m discogan.app --checkpoint_dir checkpoint/edges2handbags --port 8000
 
 The page (app_page.html, one static file) posts the canvas or an uploaded file as an image file to
-/api/translate and shows the translation beside the 64x64 input the network saw. The standard library's threaded
-HTTP server answers, so the core install serves the app without a web framework. It listens on 127.0.0.1 unless
---host says otherwise and has no authentication (docs/use.md: running it on a server, calling it from a script).
+/api/translate and shows the translation beside the 64x64 input the network saw; a domain of photos gets an upload
+zone instead of the drawing pad. The standard library's threaded HTTP server answers, so the core install serves
+the app without a web framework. It listens on 127.0.0.1 unless --host says otherwise, answers only requests
+addressed to that name, and has no authentication (docs/use.md: running it on a server, calling it from a script).
 """
 import base64
+import io
+import ipaddress
 import json
 import mimetypes
+import re
 import socket
 import sys
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
-from discogan.app_model import (MAX_PIXELS, MAX_UPLOAD_BYTES, SketchModel, UploadError, check_upload_size,
+from discogan.app_model import (MAX_PIXELS, MAX_UPLOAD_BYTES, AppModel, UploadError, check_upload_size,
                                 newest_run)
 from discogan.cli import UserError, run
 from discogan.config import TrainConfig
@@ -28,32 +33,81 @@ PAGE = Path(__file__).with_name("app_page.html")
 PEN_WIDTH = 1.25  # the page's starting pen, in model pixels: the demo's sketch lines are 1 to 1.6 pixels wide
 TRUE_WORDS = ("1", "true", "yes", "on")
 DISCARD_LIMIT = 8 * MAX_UPLOAD_BYTES  # a refused upload up to this size is read, so its client gets the message
+LISTEN_BACKLOG = 128  # connections the system holds until they are accepted: many users at once queue, not reset
+IDLE_SECONDS = 20  # a client silent this long mid-request is dropped
+REQUEST_SECONDS = 120  # and every request must have arrived by then: 8 MB at 0.5 Mbit/s, not a byte at a time forever
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+HOST_HEADER = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::([0-9]+))?")
+PRINTABLE_ASCII = re.compile(r"[!-~]+")
 
 
 class NoModel(OSError):
     """No trained model to serve: what the machine lacks, not a mistake in the command (exit status 1)."""
 
 
+class RefusedRequest(Exception):
+    """A request the app answers with `status` and a message for the page or the script."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class RequestReader(io.RawIOBase):
+    """The bytes of one request from its socket, each wait at most `idle_seconds` and all of them within
+    `request_seconds`: a client that stalls or trickles cannot hold a thread for longer (TimeoutError)."""
+
+    def __init__(self, connection, idle_seconds, request_seconds):
+        super().__init__()
+        self.connection, self.idle_seconds = connection, idle_seconds
+        self.deadline = time.monotonic() + request_seconds
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self.connection.settimeout(min(self.idle_seconds, remaining))
+        return self.connection.recv_into(buffer)
+
+
+def served_names(host):
+    """The Host header names a browser sends for this server: the loopback names and --host. Any other name may be
+    a page of another site that a DNS record points at this machine (DNS rebinding); it is refused."""
+    literal = f"[{host}]" if ":" in host else host
+    names = {*LOOPBACK_NAMES, literal.lower()}
+    if host in WILDCARD_HOSTS:  # every interface: the machine's own name too (an address is checked as one)
+        names.add(socket.gethostname().lower())
+    return names
+
+
 class AppServer(ThreadingHTTPServer):
     """The HTTP server with the model and the page's settings; one thread per request, the model serialises them."""
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, idle_seconds=IDLE_SECONDS, request_seconds=REQUEST_SECONDS):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
             super().__init__((host, port), AppHandler)
         except OSError as error:
             raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error} (--port and --host choose "
                           f"another address)") from error
+        self.idle_seconds, self.request_seconds = idle_seconds, request_seconds
+        self.names, self.any_address = served_names(host), host in WILDCARD_HOSTS
         self.model, self.settings = None, {}
 
     def serve(self, model, thicken_sketch=False):
         """Answer requests with `model` until interrupted."""
         self.model = model
         self.settings = {
-            "run": str(model.source), "domains": dict(zip("AB", model.domains)), "image_size": model.image_size,
-            "canvas_size": SKETCH_SCALE * model.image_size, "pen_width": round(PEN_WIDTH * SKETCH_SCALE),
-            "thicken_sketch": thicken_sketch, "examples": {domain: len(files) for domain, files in model.examples.items()},
+            "run": str(model.source), "domains": dict(zip("AB", model.domains)), "drawable": model.drawable,
+            "image_size": model.image_size, "canvas_size": SKETCH_SCALE * model.image_size,
+            "pen_width": round(PEN_WIDTH * SKETCH_SCALE), "thicken_sketch": thicken_sketch,
+            "examples": {domain: len(files) for domain, files in model.examples.items()},
             "max_upload_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_PIXELS}
         self.serve_forever()
 
@@ -62,6 +116,17 @@ class AppServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
+    def serves_host(self, header):
+        """Whether a Host header names this server: one of its names (or, listening on every interface, any
+        address), with its port or none. Scripts that send no Host are answered."""
+        if header is None:
+            return True
+        named = HOST_HEADER.fullmatch(header.strip())
+        if not named or named.group(2) not in (None, str(self.server_address[1])):
+            return False
+        name = named.group(1).lower()
+        return name in self.names or (self.any_address and is_address(name.strip("[]")))
+
     def handle_error(self, request, client_address):
         """One line instead of a traceback; a browser that closed its connection early is not an error."""
         error = sys.exc_info()[1]
@@ -69,48 +134,80 @@ class AppServer(ThreadingHTTPServer):
             print(f"app: request from {client_address[0]} failed: {error!r}", file=sys.stderr)
 
 
+def is_address(name):
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class AppHandler(BaseHTTPRequestHandler):
     """GET / (the page), /api/settings, /examples/<A|B>/<n>; POST /api/translate?direction=AtoB&thicken_sketch=1
     with an image file as the body, answered with JSON (or the translation's PNG for `Accept: image/png`)."""
     server_version = "discogan-app"
 
+    def setup(self):
+        super().setup()
+        self.rfile.close()  # the socket stays open: reads go through a RequestReader instead
+        self.rfile = io.BufferedReader(RequestReader(self.connection, self.server.idle_seconds,
+                                                     self.server.request_seconds))
+
+    def parse_request(self):
+        """http.server's parsing, then what it lets through: a path that is not ASCII, a Host that is not this
+        server's."""
+        if not super().parse_request():
+            return False
+        try:
+            if not PRINTABLE_ASCII.fullmatch(self.path):
+                raise RefusedRequest(HTTPStatus.BAD_REQUEST, "The path must be printable ASCII (percent-encode "
+                                                             "other characters).")
+            if not self.server.serves_host(self.headers.get("Host")):
+                raise RefusedRequest(HTTPStatus.FORBIDDEN, f"This app answers at {self.server.url}, not at host "
+                                     f"{self.headers['Host']!r}; to serve it under that name, start it with --host "
+                                     f"set to it.")
+        except RefusedRequest as refused:
+            self.close_connection = True
+            self.reply_json(refused.status, {"error": str(refused)})
+            return False
+        return True
+
     def do_GET(self):
-        path = urlsplit(self.path).path
-        parts = path.strip("/").split("/")
+        path = self.path.partition("?")[0]
+        example = self.example_file(path.strip("/").split("/"))
         if path == "/":
             self.reply(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
         elif path == "/api/settings":
             self.reply_json(HTTPStatus.OK, self.server.settings)
-        elif len(parts) == 3 and parts[0] == "examples" and parts[2].isdigit() \
-                and int(parts[2]) < len(self.server.model.examples.get(parts[1], [])):
-            example = self.server.model.examples[parts[1]][int(parts[2])]
+        elif example:
             self.reply(HTTPStatus.OK, example.read_bytes(),
                        mimetypes.guess_type(example.name)[0] or "application/octet-stream")
         else:
             self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no page {path}"})
 
+    def example_file(self, parts):
+        """The example that path parts examples/<A|B>/<n> name, or None."""
+        if len(parts) != 3 or parts[0] != "examples":
+            return None
+        files = self.server.model.examples.get(parts[1], [])
+        indices = [str(index) for index in range(len(files))]
+        return files[indices.index(parts[2])] if parts[2] in indices else None
+
     def do_POST(self):
-        url = urlsplit(self.path)
-        if url.path != "/api/translate":
-            self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no endpoint {url.path}"})
+        path, _, query = self.path.partition("?")
+        if path != "/api/translate":
+            self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no endpoint {path}"})
             return
-        query = parse_qs(url.query)
-        length = self.headers.get("Content-Length", "")
+        query = parse_qs(query)
         try:
-            if not length.isdigit():
-                raise UploadError("Send the image file as the request body, with its Content-Length.")
-            check_upload_size(int(length))
-        except UploadError as error:
-            if length.isdigit() and int(length) <= DISCARD_LIMIT:
-                self.discard_body(int(length))
-            self.close_connection = True
-            self.reply_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length.isdigit() else HTTPStatus.LENGTH_REQUIRED,
-                            {"error": str(error)})
-            return
-        try:
+            upload = self.read_upload()
             translation, model_input = self.server.model.translate(
-                self.rfile.read(int(length)), query.get("direction", ["AtoB"])[0],
+                upload, query.get("direction", ["AtoB"])[0],
                 query.get("thicken_sketch", [""])[0].lower() in TRUE_WORDS)
+        except RefusedRequest as refused:
+            self.close_connection = True
+            self.reply_json(refused.status, {"error": str(refused)})
+            return
         except ValueError as error:  # UploadError, or a direction that is not AtoB or BtoA
             self.reply_json(HTTPStatus.BAD_REQUEST, {"error": str(error)})
             return
@@ -120,15 +217,43 @@ class AppHandler(BaseHTTPRequestHandler):
             self.reply_json(HTTPStatus.OK, {"translation": base64.b64encode(translation).decode(),
                                             "model_input": base64.b64encode(model_input).decode()})
 
+    def read_upload(self):
+        """The request's body; RefusedRequest when its Content-Length is missing, malformed or over the limit, or
+        when it does not arrive in time."""
+        length = self.headers.get("Content-Length")
+        if length is None:
+            raise RefusedRequest(HTTPStatus.LENGTH_REQUIRED,
+                                 "Send the image file as the request body, with its Content-Length.")
+        if not re.fullmatch(r"[0-9]+", length.strip()):
+            raise RefusedRequest(HTTPStatus.BAD_REQUEST, "Content-Length must be the body's size in bytes, a whole "
+                                                         "number.")
+        size = int(length) if len(length.strip()) <= 15 else 10 ** 15  # a longer number is as refused, unread
+        try:
+            check_upload_size(size)
+        except UploadError as error:
+            if size <= DISCARD_LIMIT:
+                self.discard_body(size)
+            raise RefusedRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(error)) from None
+        try:
+            return self.rfile.read(size)
+        except TimeoutError:
+            raise RefusedRequest(HTTPStatus.REQUEST_TIMEOUT, f"The upload stalled: the app waits up to "
+                                 f"{self.server.idle_seconds:g} s for the next bytes and "
+                                 f"{self.server.request_seconds:g} s for a whole request.") from None
+
     def discard_body(self, length):
         """Read a refused upload and drop it: a client still sending when the answer comes gets a broken pipe instead."""
-        while length > 0:
-            chunk = self.rfile.read(min(length, 1 << 20))
-            if not chunk:
-                break
-            length -= len(chunk)
+        try:
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1 << 20))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        except TimeoutError:
+            pass  # the answer goes out anyway
 
     def reply(self, status, body, content_type):
+        self.connection.settimeout(self.server.idle_seconds)  # the request's deadline is for reading it, not this
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -144,14 +269,15 @@ class AppHandler(BaseHTTPRequestHandler):
 
 
 def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thicken_sketch=False):
-    """Serve the sketch app until Ctrl-C.
+    """Serve the app until Ctrl-C.
 
     Args:
       checkpoint_dir: a run's checkpoint folder, a checkpoint prefix or a SavedModel folder; without it (and without
         --saved_model) the newest run under checkpoint/.
       saved_model: a SavedModel folder written by discogan.export (instead of --checkpoint_dir).
       host: the address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 every network, with no
-        authentication (docs/use.md).
+        authentication (docs/use.md). Browsers must reach it by this name (or localhost): other Host names are
+        refused, as a page of another site would send.
       port: the port to listen on (0: any free one).
       thicken_sketch: start with "thicken sketch" ticked, for a model trained on sketches split with --thicken_sketch.
     """
@@ -165,8 +291,8 @@ def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thi
         print(f"using the newest run, {checkpoint_dir} (--checkpoint_dir chooses another)", flush=True)
     server = AppServer(host, port)
     try:
-        with SketchModel(checkpoint_dir, saved_model) as model:
-            print(f"sketch app on {model.source} ({' <-> '.join(model.domains)}): open {server.url}  (Ctrl-C stops it)",
+        with AppModel(checkpoint_dir, saved_model) as model:
+            print(f"app on {model.source} ({' <-> '.join(model.domains)}): open {server.url}  (Ctrl-C stops it)",
                   flush=True)
             if server.server_address[0] not in ("127.0.0.1", "::1", "localhost"):
                 print(f"listening on {host}: anyone who can reach this machine can use the app, which has no "

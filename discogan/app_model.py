@@ -1,25 +1,39 @@
-"""The sketch app's model side, without a server: which run to serve, uploads checked, one translation per request.
+"""The app's model side, without a server: which run to serve, what its domains are called and whether a pen can
+draw them, uploads checked, one translation per request with the pixels in memory bounded.
 
-`SketchModel` loads both directions of a trained model once; `translate(file bytes, direction, thicken_sketch)` runs
+`AppModel` loads both directions of a trained model once; `translate(file bytes, direction, thicken_sketch)` runs
 the `Translator.prepare` and `Translator.translate` that discogan.translate runs, so the page shows the pixels the
 command would write. discogan.app serves it over HTTP; the tests call it directly.
 """
+import collections
+import contextlib
 import io
 import re
 import threading
 from pathlib import Path
 
 import numpy as np
-from PIL import UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from discogan import checkpoint, demo_data
 from discogan.config import TrainConfig
-from discogan.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image
+from discogan.evaluation import is_sketch_domain
+from discogan.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
 from discogan.inference import GENERATORS, SKETCH_SCALE, check_direction, open_translator
 
 MAX_UPLOAD_BYTES = 8_000_000
 MAX_PIXELS = 25_000_000  # checked from the file's header, before decoding: a small PNG can unpack to gigabytes
+# Decoded pixels all requests may hold at once: the largest upload and drawings beside it. Decoding takes up to some
+# 25 bytes a pixel (a 49 KB, 25-megapixel 16-bit PNG holds 600 MB), so a dozen such uploads at once would take
+# gigabytes; past this budget they wait their turn.
+PIXELS_IN_FLIGHT = MAX_PIXELS + 4_000_000
 EXAMPLES_PER_DOMAIN = 4
+EXAMPLE_SIZE = 64  # the examples' size when they are told apart as sketches or photos
+# Dataset folder words as the page names one image: edges2handbags opens as "sketch -> handbag".
+SINGULAR_NAMES = {"edges": "sketch", "sketches": "sketch", "handbags": "handbag", "bags": "bag", "shoes": "shoe",
+                  "photos": "photo", "faces": "face", "cars": "car", "chairs": "chair"}
+DEMO_DOMAIN_NAMES = {demo_data.FOLDER_NAME: demo_data.DOMAIN_NAMES,
+                     demo_data.SHOES_FOLDER_NAME: demo_data.SHOES_DOMAIN_NAMES}
 
 
 class UploadError(ValueError):
@@ -45,13 +59,13 @@ def run_record(checkpoint_dir):
 
 
 def domain_names(record):
-    """(name of A, name of B) for the page: the demo's sketch and bag, edges and handbags from a dataset folder
-    named edges2handbags, else A and B."""
+    """(name of A, name of B) for the page, one image of each: a demo's own names, sketch and handbag from a dataset
+    folder named edges2handbags, handbag and shoe from handbags2shoes, else A and B."""
     folder = Path(record["dataset_dir"]).name if record and record.get("dataset_dir") else ""
-    if folder == demo_data.FOLDER_NAME:
-        return demo_data.DOMAIN_NAMES
-    named = re.match(r"([a-z]+)2([a-z]+)", folder, re.IGNORECASE)
-    return named.groups() if named else ("A", "B")
+    if folder in DEMO_DOMAIN_NAMES:
+        return DEMO_DOMAIN_NAMES[folder]
+    named = re.fullmatch(r"([a-z]+)2([a-z]+)", folder, re.IGNORECASE)
+    return tuple(SINGULAR_NAMES.get(word.lower(), word) for word in named.groups()) if named else ("A", "B")
 
 
 def example_files(record):
@@ -68,6 +82,22 @@ def example_files(record):
                 examples[domain] = files[:EXAMPLES_PER_DOMAIN]
                 break
     return examples
+
+
+def drawable_domains(examples):
+    """{"A": bool, "B": bool}: whether a domain's images are sketches (evaluation.is_sketch_domain on its examples),
+    which the page offers a drawing pad for; photos get an upload zone instead. Without examples (a SavedModel, a
+    moved dataset) nothing is known and both keep the pad."""
+    drawable = {}
+    for domain, files in examples.items():
+        images = []
+        for path in files:
+            try:  # at one size, so that each example counts alike
+                images.append(resize_lanczos(read_image(path, MAX_PIXELS)[0], EXAMPLE_SIZE))
+            except ImageError:
+                continue
+        drawable[domain] = not images or is_sketch_domain(np.stack(images) / 127.5 - 1.0)
+    return drawable
 
 
 def check_upload_size(size):
@@ -91,11 +121,50 @@ def decode_upload(data):
         raise UploadError(f"This image cannot be read: {error.__cause__}.") from None
 
 
-class SketchModel:
+def declared_pixels(data):
+    """The pixel count an image file's header declares; 0 for a file decode_upload refuses without decoding it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            pixels = image.width * image.height
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        return 0
+    return pixels if pixels <= MAX_PIXELS else 0
+
+
+class PixelBudget:
+    """Requests hold their decoded pixels against a fixed budget, first come first served: past it they wait, so the
+    memory of images in flight stays bounded however many arrive at once."""
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self._free = capacity
+        self._queue = collections.deque()
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, pixels):
+        """Wait until `pixels` (at most the whole budget) are free and every earlier request has its share."""
+        pixels, turn = min(pixels, self.capacity), object()
+        with self._changed:
+            self._queue.append(turn)
+            self._changed.wait_for(lambda: self._queue[0] is turn and pixels <= self._free)
+            self._queue.popleft()
+            self._free -= pixels
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += pixels
+                self._changed.notify_all()
+
+
+class AppModel:
     """Both directions of one trained model, loaded once; use it in a `with` block to free its sessions.
 
     `checkpoint_dir` and `saved_model` are those of discogan.translate. One lock serialises the requests: each
-    runs two session calls (resize, then translate), and threads of the server must not interleave them.
+    runs two session calls (resize, then translate), and threads of the server must not interleave them. A
+    PixelBudget bounds the images decoded meanwhile.
     """
 
     def __init__(self, checkpoint_dir=None, saved_model=None):
@@ -103,7 +172,9 @@ class SketchModel:
         self.record = None if saved_model else run_record(checkpoint_dir)
         self.domains = domain_names(self.record)
         self.examples = example_files(self.record)
+        self.drawable = drawable_domains(self.examples)
         self._lock = threading.Lock()
+        self._pixels = PixelBudget(PIXELS_IN_FLIGHT)
         self.translators = {}
         try:
             for direction in GENERATORS:
@@ -119,12 +190,17 @@ class SketchModel:
     def translate(self, data, direction="AtoB", thicken_sketch=False):
         """(translation PNG, prepared input PNG) of an image file's bytes: what the network gave and what it saw."""
         check_direction(direction)
-        image = decode_upload(data)
+        check_upload_size(len(data))
+        with self._pixels.hold(declared_pixels(data)):
+            translated, prepared = self._translate_pixels(decode_upload(data), direction, thicken_sketch)
+        return encode_png(translated), encode_png(prepared)
+
+    def _translate_pixels(self, image, direction, thicken_sketch):
+        """(translation, prepared input) of HxWx3 uint8 `image`; the decoded image is freed when this returns."""
         translator = self.translators[direction]
         with self._lock:
             prepared = translator.prepare(image, thicken_sketch)
-            translated = translator.translate(prepared[None])[0]
-        return encode_png(translated), encode_png(prepared)
+            return translator.translate(prepared[None])[0], prepared
 
     def close(self):
         for translator in self.translators.values():

@@ -1,22 +1,29 @@
-"""The sketch app without a browser: its translations are Translator's, bad uploads get a message, the newest run is
-found, and the HTTP endpoint answers scripts (tests/test_app_browser.py drives the page in Chromium)."""
+"""The app without a browser: its translations are Translator's, bad uploads get a message, the newest run is found,
+domains are named and told apart (sketches to draw, photos to upload), the HTTP endpoint answers scripts, and the
+server holds under load: concurrent huge uploads, a burst of connections, slow and malformed requests, foreign Host
+names (tests/test_app_browser.py drives the page in Chromium)."""
 import base64
 import io
 import json
 import os
+import re
+import select
 import shutil
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.conftest import run_command, write_bad_files
+from tests.conftest import run_command, write_bad_files, write_png
 from discogan import app
-from discogan.app_model import (MAX_UPLOAD_BYTES, SketchModel, UploadError, decode_upload, domain_names,
-                                example_files, newest_run)
+from discogan.app_model import (MAX_UPLOAD_BYTES, AppModel, UploadError, decode_upload, domain_names,
+                                drawable_domains, example_files, newest_run)
 from discogan.image_io import encode_png, load_rgb
 from discogan.inference import Translator
 
@@ -41,9 +48,42 @@ def pixels_of(png):
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
+def object_photo(kind, seed, size=64):
+    """A product photo: a coloured handbag (body and handle) or shoe (sole and upper) with shading, on white."""
+    rng = np.random.default_rng(seed)
+    colour = tuple(int(c) for c in rng.integers(30, 226, 3))
+    image = Image.new("RGB", (4 * size, 4 * size), "white")
+    pen = ImageDraw.Draw(image)
+
+    def jitter():
+        return int(rng.integers(-12, 12))
+    if kind == "handbag":
+        pen.arc((80 + jitter(), 30, 176 + jitter(), 150), 180, 360, fill=(40, 40, 40), width=10)
+        pen.polygon([(48, 228), (208, 228), (188 + jitter(), 96), (68 + jitter(), 96)], fill=colour)
+    else:
+        pen.polygon([(24, 150 + jitter()), (110, 110), (150, 150), (232, 170 + jitter()), (232, 206), (24, 206)],
+                    fill=colour)
+        pen.rectangle((24, 206, 232, 222), fill=(50, 45, 40))
+    shade = np.linspace(1.0, 0.75, 4 * size)[:, None, None]
+    pixels = np.asarray(image, np.float32)
+    pixels = np.where(pixels.min(axis=-1, keepdims=True) < 250, pixels * shade, pixels)
+    return np.asarray(Image.fromarray(pixels.astype(np.uint8)).resize((size, size), Image.LANCZOS))
+
+
+def write_photo_dataset(folder, train=8, val=4):
+    """A handbags <-> shoes dataset of photos on both sides, unpaired: `folder`/trainA bags, trainB shoes, and
+    held-out valA/valB, 64x64 PNG."""
+    for split, count in (("train", train), ("val", val)):
+        for domain, kind in (("A", "handbag"), ("B", "shoe")):
+            for index in range(count):
+                write_png(folder / f"{split}{domain}" / f"{index:03d}_{kind}.png",
+                          object_photo(kind, seed=[split == "val", domain == "B", index]))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def model(tiny_run):
-    with SketchModel(tiny_run.checkpoint_dir) as model:
+    with AppModel(tiny_run.checkpoint_dir) as model:
         yield model
 
 
@@ -139,13 +179,24 @@ def test_a_port_in_use_is_one_line(monkeypatch, capsys, tiny_run):
     assert errors[0].startswith(f"error: cannot listen on 127.0.0.1:{port}: Address already in use")
 
 
-@pytest.mark.parametrize("dataset_dir, names", [("/data/edges2handbags", ("edges", "handbags")),
-                                                ("datasets/handbags2shoes", ("handbags", "shoes")),
+@pytest.mark.parametrize("dataset_dir, names", [("/data/edges2handbags", ("sketch", "handbag")),
+                                                ("datasets/handbags2shoes", ("handbag", "shoe")),
+                                                ("data/Bags2Shoes", ("bag", "shoe")),
+                                                ("data/day2night", ("day", "night")),
                                                 ("/home/me/.cache/discogan/demo_bags", ("sketch", "bag")),
-                                                ("/data/bags", ("A", "B"))])
-def test_domain_names_come_from_the_dataset_folder(dataset_dir, names):
+                                                ("/home/me/.cache/discogan/demo_shoes", ("handbag", "shoe")),
+                                                ("/data/bags", ("A", "B")),
+                                                ("/data/edges2handbags_mini", ("A", "B"))])
+def test_domain_names_come_from_the_dataset_folder_one_image_each(dataset_dir, names):
     assert domain_names({"dataset_dir": dataset_dir}) == names
     assert domain_names(None) == ("A", "B")  # a SavedModel records no dataset
+
+
+def test_sketches_are_drawn_and_photos_uploaded(tiny_dataset, tmp_path):
+    assert drawable_domains(example_files({"dataset_dir": str(tiny_dataset)})) == {"A": True, "B": False}
+    photos = write_photo_dataset(tmp_path / "handbags2shoes", train=0, val=4)
+    assert drawable_domains(example_files({"dataset_dir": str(photos)})) == {"A": False, "B": False}
+    assert drawable_domains(example_files(None)) == {"A": True, "B": True}  # nothing known: the pad stays
 
 
 def test_examples_are_held_out_images_when_there_are_any(tiny_dataset, tmp_path):
@@ -193,7 +244,8 @@ def test_the_page_its_settings_and_the_examples_are_served(server, model, tiny_r
         assert b'<canvas id="canvas"' in response.read()
     with urllib.request.urlopen(f"{server}api/settings") as response:
         settings = json.load(response)
-    assert settings == {"run": str(tiny_run.checkpoint_dir), "domains": {"A": "A", "B": "B"}, "image_size": 64,
+    assert settings == {"run": str(tiny_run.checkpoint_dir), "domains": {"A": "A", "B": "B"},
+                        "drawable": {"A": True, "B": False}, "image_size": 64,
                         "canvas_size": 256, "pen_width": 5, "thicken_sketch": False, "examples": {"A": 4, "B": 4},
                         "max_upload_bytes": 8_000_000, "max_pixels": 25_000_000}
     with urllib.request.urlopen(f"{server}examples/B/3") as response:
@@ -207,7 +259,130 @@ def test_a_saved_model_serves_without_names_or_examples(tiny_run, tmp_path):
     from discogan.export import export
     folder = export(tiny_run.checkpoint_dir, tmp_path / "export")
     sketch = png_bytes(drawing())
-    with SketchModel(saved_model=folder) as exported, SketchModel(tiny_run.checkpoint_dir) as trained:
+    with AppModel(saved_model=folder) as exported, AppModel(tiny_run.checkpoint_dir) as trained:
         assert (exported.domains, exported.examples) == (("A", "B"), {"A": [], "B": []})
         served, expected = (pixels_of(model.translate(sketch, "BtoA")[0]) for model in (exported, trained))
     assert np.abs(served.astype(int) - expected).max() <= 1  # the export's graph is optimised on its own
+
+
+def raw_request(url, data, timeout=10):
+    """The status of the server's answer to raw request bytes; "closed" when it closed the connection without one,
+    or the client's error ("ConnectionResetError", "TimeoutError")."""
+    host, port = re.match(r"http://([^/]+):(\d+)/", url).groups()
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+            connection.sendall(data)
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+    except OSError as error:
+        return type(error).__name__
+    return int(answer.split(b" ", 2)[1]) if answer else "closed"
+
+
+def megabytes(field):
+    """This process's VmRSS (now) or VmHWM (peak since the last reset) in MB."""
+    return int(re.search(rf"{field}:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
+
+
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux's peak-memory reset")
+def test_huge_uploads_at_once_wait_their_turn_so_memory_stays_bounded(server):
+    stream = io.BytesIO()
+    Image.fromarray(np.zeros((5000, 4999), np.uint16)).save(stream, format="PNG")  # 49 KB, some 600 MB decoded
+    bomb = stream.getvalue()
+    statuses = []
+    uploads = [threading.Thread(target=lambda: statuses.append(post(f"{server}api/translate", bomb)[0]))
+               for _ in range(3)]
+    Path("/proc/self/clear_refs").write_text("5")  # the peak counts from here
+    before = megabytes("VmRSS")
+    for upload in uploads:
+        upload.start()
+    for upload in uploads:
+        upload.join(timeout=120)
+    growth = megabytes("VmHWM") - before
+    print(f"\nthree 25-megapixel 16-bit PNGs at once: peak memory +{growth:.0f} MB")
+    assert statuses == [200] * 3
+    assert growth < 1000  # one decoded at a time: some 650 MB; all three at once took 1.9 GB
+
+
+def test_fifty_requests_at_once_queue_and_are_all_answered(model):
+    server = app.AppServer("127.0.0.1", 0)
+    answers = []
+    clients = [threading.Thread(target=lambda: answers.append(
+        raw_request(server.url, b"GET /api/settings HTTP/1.0\r\n\r\n", timeout=5))) for _ in range(50)]
+    for client in clients:
+        client.start()
+    time.sleep(1)  # they all arrive while the server is busy: the system holds them until it accepts
+    threading.Thread(target=server.serve, args=(model,), daemon=True).start()
+    for client in clients:
+        client.join(timeout=30)
+    server.shutdown()
+    server.server_close()
+    assert answers == [200] * 50  # with a backlog of 5, 32 of them timed out
+
+
+def handler_threads():
+    return [thread for thread in threading.enumerate() if "process_request_thread" in thread.name]
+
+
+def test_stalled_and_trickling_clients_are_let_go(model):
+    server = app.AppServer("127.0.0.1", 0, idle_seconds=0.5, request_seconds=2)
+    threading.Thread(target=server.serve, args=(model,), daemon=True).start()
+    try:
+        started = time.monotonic()
+        assert raw_request(server.url, b"POST /api/translate HTTP/1.0\r\nContent-Length: 1000\r\n\r\n" + b"\0" * 10,
+                           timeout=5) == 408
+        assert raw_request(server.url, b"GET / HTTP/1.0\r\nHost: loc", timeout=5) == "closed"
+        assert time.monotonic() - started < 3
+
+        host, port = server.server_address
+        with socket.create_connection((host, port), timeout=5) as connection:
+            connection.sendall(b"POST /api/translate HTTP/1.0\r\nContent-Length: 1000\r\n\r\n")
+            started = time.monotonic()
+            try:
+                while not select.select([connection], [], [], 0.2)[0]:  # a byte every 0.2 s, never idle
+                    connection.sendall(b"\0")
+                answer = connection.recv(100)
+            except ConnectionError:
+                answer = b"reset after the answer"
+            assert 1.5 < time.monotonic() - started < 3.5  # cut at the request's deadline, 2 s
+        assert answer.startswith((b"HTTP/1.0 408", b"reset"))
+        deadline = time.monotonic() + 5
+        while handler_threads() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not handler_threads()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_malformed_requests_get_an_answer_and_no_console_line(server, capsys):
+    requests = {
+        b"GET /examples/A/\xb2 HTTP/1.0\r\n\r\n": 400,  # a raw byte that Python reads as the digit two
+        b"GET /\xff\xfe/settings HTTP/1.0\r\n\r\n": 400,
+        b"GET /examples/A/" + b"9" * 5000 + b" HTTP/1.0\r\n\r\n": 404,  # well-formed: no such example
+        b"POST /api/translate HTTP/1.0\r\nContent-Length: \xb2\r\n\r\n": 400,
+        b"POST /api/translate HTTP/1.0\r\nContent-Length: 12abc\r\n\r\n": 400,
+        b"POST /api/translate HTTP/1.0\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n": 413,
+    }
+    assert [raw_request(server, request) for request in requests] == list(requests.values())
+    assert capsys.readouterr().err == ""
+
+
+def test_only_requests_addressed_to_this_server_are_answered(server):
+    port = int(server.rsplit(":", 1)[1].strip("/"))
+    hosts = {None: 200, "localhost": 200, f"localhost:{port}": 200, f"127.0.0.1:{port}": 200, f"[::1]:{port}": 200,
+             "LOCALHOST": 200, f"evil.example:{port}": 403, "evil.example": 403, f"127.0.0.1:{port + 1}": 403,
+             "127.0.0.1.evil.example": 403, "[::1": 403}
+    answers = {host: raw_request(server, b"GET /api/settings HTTP/1.0\r\n"
+                                 + (f"Host: {host}\r\n".encode() if host else b"") + b"\r\n") for host in hosts}
+    assert answers == hosts
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(f"{server}api/translate", data=png_bytes(drawing()),
+                                                      headers={"Host": f"rebound.example:{port}"}))
+    assert refused.value.code == 403 and json.load(refused.value) == {"error": (
+        f"This app answers at {server}, not at host 'rebound.example:{port}'; to serve it under that name, start "
+        f"it with --host set to it.")}
+    with app.AppServer("0.0.0.0", 0) as everywhere:  # every interface: reached at any of the machine's addresses
+        assert everywhere.serves_host("192.168.1.20") and everywhere.serves_host("[fe80::1]:80") is False
+        assert not everywhere.serves_host("rebound.example")

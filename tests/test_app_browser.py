@@ -1,10 +1,12 @@
-"""The sketch app in a real browser: Debian's Chromium, driven by Playwright, draws on the canvas with the mouse,
-uploads files and switches direction, and each result shown is what Translator gives for what the page sent.
+"""The app in a real browser: Debian's Chromium, driven by Playwright, draws on the canvas with the mouse, uploads
+files and switches direction, and each result shown is what Translator gives for what the page sent. A run trained
+on photos on both sides (handbags <-> shoes) opens with an upload zone and examples instead of the drawing pad.
 
-`python -m discogan.app` runs in a subprocess with the tiny model trained in the test session, or with
+`python -m discogan.app` runs in a subprocess with the tiny models trained in the test session, the sketch one or
 DISCOGAN_APP_CHECKPOINT; DISCOGAN_APP_SCREENSHOT=path also saves the screenshot of a drawn bag there (docs/app.png
 is made this way with the demo model). `pytest -s` shows the time from a stroke's end to its result.
 """
+import contextlib
 import base64
 import io
 import math
@@ -20,8 +22,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from discogan.image_io import read_image
+from discogan.image_io import read_image, save_image
 from discogan.inference import Translator
+from tests.conftest import TINY_OPTIONS
+from tests.test_app import object_photo, write_photo_dataset
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -54,11 +58,9 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1180, "height": 900}}
 
 
-@pytest.fixture(scope="module")
-def served(request, tmp_path_factory):
+@contextlib.contextmanager
+def serving(checkpoint_dir, log):
     """(address, checkpoint folder) of `python -m discogan.app --port 0`, run as a user runs it."""
-    checkpoint_dir = os.environ.get("DISCOGAN_APP_CHECKPOINT") or request.getfixturevalue("tiny_run").checkpoint_dir
-    log = tmp_path_factory.mktemp("app") / "app.log"
     with open(log, "w") as output:
         process = subprocess.Popen([sys.executable, "-m", "discogan.app", "--checkpoint_dir", str(checkpoint_dir),
                                     "--port", "0"], stdout=output, stderr=subprocess.STDOUT)
@@ -74,23 +76,60 @@ def served(request, tmp_path_factory):
     assert log.read_text().splitlines()[-1] == "stopped"  # and no line per request
 
 
-@pytest.fixture(scope="module")
-def translators(served):
-    translators = {direction: Translator.from_checkpoint(served[1], direction) for direction in ("AtoB", "BtoA")}
+@contextlib.contextmanager
+def both_translators(checkpoint_dir):
+    translators = {direction: Translator.from_checkpoint(checkpoint_dir, direction) for direction in ("AtoB", "BtoA")}
     yield translators
     for translator in translators.values():
         translator.close()
 
 
-@pytest.fixture
-def app(page, served):
-    """The app's page, loaded; fails the test on any uncaught script error."""
+@contextlib.contextmanager
+def loaded(page, address):
+    """The app's page at `address`, loaded; fails the test on any uncaught script error."""
     errors = []
     page.on("pageerror", lambda error: errors.append(error))
-    page.goto(served[0])
+    page.goto(address)
     page.wait_for_selector("body[data-ready=true]")
     yield page
     assert not errors
+
+
+@pytest.fixture(scope="module")
+def served(request, tmp_path_factory):
+    """The sketch <-> bag run (or DISCOGAN_APP_CHECKPOINT) served."""
+    checkpoint_dir = os.environ.get("DISCOGAN_APP_CHECKPOINT") or request.getfixturevalue("tiny_run").checkpoint_dir
+    with serving(checkpoint_dir, tmp_path_factory.mktemp("app") / "app.log") as address_and_run:
+        yield address_and_run
+
+
+@pytest.fixture(scope="module")
+def translators(served):
+    with both_translators(served[1]) as translators:
+        yield translators
+
+
+@pytest.fixture
+def app(page, served):
+    with loaded(page, served[0]) as app_page:
+        yield app_page
+
+
+@pytest.fixture(scope="module")
+def photo_run(tmp_path_factory):
+    """A tiny model trained on photos on both sides, handbags <-> shoes; yields its checkpoint folder."""
+    from discogan.train import process_main
+    dataset = write_photo_dataset(tmp_path_factory.mktemp("photos") / "handbags2shoes")
+    work = tmp_path_factory.mktemp("photo_run")
+    process_main(dataset_dir=str(dataset), **TINY_OPTIONS,
+                 **{folder: str(work / folder) for folder in ("checkpoint_dir", "sample_dir", "log_dir")})
+    return work / "checkpoint_dir" / dataset.name
+
+
+@pytest.fixture(scope="module")
+def served_photos(photo_run, tmp_path_factory):
+    with serving(photo_run, tmp_path_factory.mktemp("photo_app") / "app.log") as address_and_run:
+        yield address_and_run
 
 
 def answer_to(page, action):
@@ -186,6 +225,8 @@ def test_an_upload_translates_both_ways_and_bad_files_get_a_message(app, transla
     answer_to(app, lambda: app.click("#label-BtoA"))
     assert app.evaluate("app.shown.direction") == "BtoA"
     assert not np.array_equal(check_shown(app, translators), sketch_to_bag)
+    assert not app.is_visible("#back-to-drawing")  # bags are photos: nothing to draw in this direction
+    app.click("#label-AtoB")
     app.click("#back-to-drawing")
     dropped = app.evaluate_handle("""(bytes) => {
         const transfer = new DataTransfer();
@@ -216,9 +257,10 @@ def test_examples_undo_eraser_and_clear(app, translators, served):
     assert app.is_checked("input[name=direction][value=BtoA]")
     check_shown(app, translators)
     assert app.evaluate("app.sentDataURL()").startswith("data:image/png;base64,")
+    assert not app.is_visible("#canvas") and not app.is_visible("#drawing-tools")
 
-    app.click("#back-to-drawing")
     app.click("#label-AtoB")
+    app.click("#back-to-drawing")
     draw(app, BAG_STROKES[0])
     body_only = check_shown(app, translators)
     draw(app, BAG_STROKES[1])
@@ -230,3 +272,38 @@ def test_examples_undo_eraser_and_clear(app, translators, served):
     assert page_state(app) == {"result": False, "placeholder": True}
     answer_to(app, lambda: app.keyboard.press("Control+z"))
     check_shown(app, translators)
+    answer_to(app, lambda: app.click("#label-BtoA"))  # a drawing is not a bag photo: an upload zone, no result
+    assert app.is_visible("#drop-zone") and not app.is_visible("#canvas")
+    assert page_state(app) == {"result": False, "placeholder": True}
+    answer_to(app, lambda: app.click("#label-AtoB"))
+    check_shown(app, translators)
+
+
+def assert_upload_only(page):
+    """The input is a photo to upload, drop or pick: an upload zone and no drawing pad or its tools."""
+    assert page.is_visible("#drop-zone") and page.is_visible("label:has(#upload)")
+    for drawing_only in ("#canvas", "#drawing-tools", "#undo", "#clear", "#thicken-option", "#back-to-drawing"):
+        assert not page.is_visible(drawing_only), drawing_only
+
+
+def test_a_photo_run_opens_as_handbag_to_shoe_with_upload_and_examples(page, served_photos, tmp_path):
+    with loaded(page, served_photos[0]) as app, both_translators(served_photos[1]) as translators:
+        expect(app.locator("#label-AtoB")).to_have_text("handbag \u2192 shoe")
+        expect(app.locator("#label-BtoA")).to_have_text("shoe \u2192 handbag")
+        expect(app.locator("#input-title")).to_have_text("Input: handbag")
+        assert_upload_only(app)
+        app.click("#label-BtoA")
+        assert_upload_only(app)
+        assert page_state(app) == {"result": False, "placeholder": True}
+        expect(app.locator("#result-placeholder")).to_have_text("Upload or drop a picture, or pick an example below.")
+
+        save_image(tmp_path / "my_shoe.jpg", np.asarray(Image.fromarray(object_photo("shoe", 99)).resize((300, 200))))
+        answer_to(app, lambda: app.set_input_files("#upload", tmp_path / "my_shoe.jpg"))
+        assert app.is_visible("#upload-view") and not app.is_visible("#drop-zone")
+        assert app.evaluate("app.shown.direction") == "BtoA"
+        check_shown(app, translators)
+        answer_to(app, lambda: app.click("#examples-A button >> nth=2"))
+        assert app.evaluate("app.shown.direction") == "AtoB"
+        expect(app.locator("#upload-note")).to_have_text("Example 3 of the dataset's handbag images")
+        check_shown(app, translators)
+        assert not app.is_visible("#canvas") and not app.is_visible("#back-to-drawing")
