@@ -5,7 +5,8 @@ cycle reconstruction error, and on paired splits (the same file stem in valA and
 L1, PSNR, SSIM, for a sketch output domain edge F1, and the faithfulness of the coarse structure (agreement with
 the true counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no
 pairs, the diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance
-between real and generated patches. Four reference points give the numbers a scale: the same network untrained
+between real and generated patches; where both domains are photos (handbags <-> shoes), whether each translation
+keeps its input object's colour, palette and texture (discogan/colour_metrics.py). Four reference points give the numbers a scale: the same network untrained
 (same seed), the trivial translator that outputs the target domain's mean image, a realistic translator that
 ignores its input (each translation is the real target-domain image of the next input), and the identity,
 perfectly faithful but not realistic. See discogan/metrics.py.
@@ -14,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from discogan import checkpoint, data, metrics, networks
+from discogan import checkpoint, colour_metrics, data, metrics, networks
 from discogan.config import check_whole
 from discogan.image_io import list_images, to_uint8
 from discogan.inference import CycleModel
 
 DIRECTIONS = ("a2b", "b2a")
 REFERENCES = ("untrained", "mean_image", "real_shuffled", "identity")
-METRIC_KEYS = ("cycle_mse", "l1", "psnr", "ssim", "edge_f1", "structure", "retrieval_at_1", "diversity", "swd")
+METRIC_KEYS = ("cycle_mse", "l1", "psnr", "ssim", "edge_f1", "structure", "retrieval_at_1", "diversity", "swd",
+               *colour_metrics.KEYS)
 SKETCH_DOMAINS = ("auto", "A", "B", "none")
 
 
@@ -51,16 +53,24 @@ def sketch_output(sketch_domain, images_a, images_b):
     return sketch_domain == "B", sketch_domain == "A"
 
 
+def direction_scores(images, paired, sketch_output, colour, seed):
+    """One direction's metrics: discogan.metrics', and colour_metrics' where both domains are photos."""
+    return {**metrics.translation_metrics(images, paired, sketch_output, seed),
+            **(colour_metrics.colour_scores(images["input"], images["translated"]) if colour
+               else dict.fromkeys(colour_metrics.KEYS))}
+
+
 def score(cycle_outputs, images_a, images_b, paired, sketch_domain="auto", seed=0):
     """Metrics per direction from the four cycle outputs (all in [-1, 1]); JSON-ready floats."""
     x_ab, x_aba, x_ba, x_bab = (to_uint8(x) for x in cycle_outputs)
     real_a, real_b = to_uint8(images_a), to_uint8(images_b)
     sketch_b, sketch_a = sketch_output(sketch_domain, images_a, images_b)
+    photos = not (sketch_a or sketch_b)
     return {
-        "a2b": metrics.translation_metrics({"input": real_a, "translated": x_ab, "reconstructed": x_aba,
-                                            "target": real_b}, paired, sketch_b, seed),
-        "b2a": metrics.translation_metrics({"input": real_b, "translated": x_ba, "reconstructed": x_bab,
-                                            "target": real_a}, paired, sketch_a, seed),
+        "a2b": direction_scores({"input": real_a, "translated": x_ab, "reconstructed": x_aba, "target": real_b},
+                                paired, sketch_b, photos, seed),
+        "b2a": direction_scores({"input": real_b, "translated": x_ba, "reconstructed": x_bab, "target": real_a},
+                                paired, sketch_a, photos, seed),
     }
 
 

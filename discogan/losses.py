@@ -1,8 +1,12 @@
-"""The DiscoGAN losses: reconstruction (MSE) plus GAN terms (sigmoid cross-entropy on logits).
+"""The DiscoGAN losses: reconstruction (MSE) plus GAN terms (sigmoid cross-entropy on logits), and the optional
+feature-matching and colour terms.
 
 The book called `binary_cross_entropy_loss(logits, labels)` with the arguments swapped in the discriminator
 loss, which made the fake term the constant ln 2 with zero gradient. Every call here passes keywords.
 """
+from typing import Callable, NamedTuple
+
+from discogan.colour_metrics import BACKGROUND_LEVEL
 from discogan.tf_compat import tf
 
 
@@ -26,23 +30,64 @@ def feature_matching_loss(real_features, fake_features):
                      for real, fake in zip(real_features, fake_features)])
 
 
-def generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2, feature_matching=0.0,
-                     matched_features=None):
-    """Per-direction generator losses: lambda_l2 * reconstruction + the adversarial term, and each term alone.
+class Direction(NamedTuple):
+    """One direction of the cycle (a2b: A -> B), the tensors every generator term reads.
 
-    The adversarial term is fooling the other domain's discriminator, mixed with feature matching when
-    `feature_matching` > 0: (1 - f) * gan + f * fm, the matched features given as
-    {"a2b": (real B features, A->B features), "b2a": (real A features, B->A features)}.
-    Every entry of the returned dict is logged to TensorBoard.
+    `generator` runs this direction's generator on other images (its weights and batch statistics, without
+    moving-average updates), for terms that need one more pass.
+    """
+    source: tf.Tensor  # real images of the input domain
+    target: tf.Tensor  # real images of the output domain
+    translated: tf.Tensor  # G(source)
+    round_trip: tf.Tensor  # F(G(source))
+    fake_logits: tf.Tensor  # the output domain's discriminator on G(source)
+    real_features: list  # its features of real target images, for feature matching
+    fake_features: list  # its features of G(source)
+    generator: Callable
+
+
+MASK_SHARPNESS = 100.0  # how fast the soft object mask goes from 0 to 1 around BACKGROUND_LEVEL
+
+
+def object_colour(images):
+    """(mean, spread) of each image's object colour: per-channel mean and standard deviation of the non-white
+    pixels, [N, 3] each, on the [0, 1] scale. The mask is soft and carries no gradient; unlike colour_metrics'
+    mask it keeps white inside the object out too, which a batch of tensors computes without a flood fill."""
+    unit = (images + 1.0) / 2.0
+    whiteness = tf.reduce_min(unit, axis=-1, keepdims=True)
+    weight = tf.stop_gradient(tf.sigmoid((BACKGROUND_LEVEL - whiteness) * MASK_SHARPNESS))
+    total = tf.reduce_sum(weight, axis=[1, 2]) + 1e-3
+    mean = tf.reduce_sum(weight * unit, axis=[1, 2]) / total
+    variance = tf.reduce_sum(weight * tf.square(unit - mean[:, None, None, :]), axis=[1, 2]) / total
+    return mean, tf.sqrt(variance + 1e-6)
+
+
+def colour_loss(source, translated):
+    """Squared difference of the object colour's mean and spread between each input and its translation: a blue
+    striped bag should give a blue shoe with blue stripes' contrast, whatever the two shapes."""
+    (source_mean, source_spread), (mean, spread) = object_colour(source), object_colour(translated)
+    return mse(mean, source_mean) + mse(spread, source_spread)
+
+
+def generator_losses(cycle, config, lambda_l2):
+    """Per-direction generator losses of `cycle` ({"a2b": Direction, "b2a": Direction}), and each term alone.
+
+    Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
+    config.feature_matching > 0: (1 - f) * gan + f * fm; plus the colour loss when its weight is set. Every entry of the returned dict is logged to
+    TensorBoard.
     """
     terms = {}
-    for direction, x, round_trip, logits in (("a2b", x_a, x_aba, logits_fake_b), ("b2a", x_b, x_bab, logits_fake_a)):
-        terms[f"recon_loss_{direction}"] = mse(round_trip, x)
-        terms[f"gan_loss_{direction}"] = adversarial = binary_cross_entropy_loss(logits=logits, labels=1.0)
-        if feature_matching:
-            terms[f"fm_loss_{direction}"] = feature_matching_loss(*matched_features[direction])
-            adversarial = (1.0 - feature_matching) * adversarial + feature_matching * terms[f"fm_loss_{direction}"]
-        terms[f"g_loss_{direction}"] = lambda_l2 * terms[f"recon_loss_{direction}"] + adversarial
+    for name, direction in cycle.items():
+        terms[f"recon_loss_{name}"] = mse(direction.round_trip, direction.source)
+        terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
+        if config.feature_matching:
+            terms[f"fm_loss_{name}"] = feature_matching_loss(direction.real_features, direction.fake_features)
+            adversarial = (1.0 - config.feature_matching) * adversarial + config.feature_matching * terms[f"fm_loss_{name}"]
+        total = lambda_l2 * terms[f"recon_loss_{name}"] + adversarial
+        if config.lambda_colour:
+            terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated)
+            total += config.lambda_colour * terms[f"colour_loss_{name}"]
+        terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms
 

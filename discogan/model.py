@@ -16,7 +16,7 @@ from discogan import checkpoint, data, evaluation, networks
 from discogan.config import TrainConfig
 from discogan.image_io import encode_png, make_grid, save_image, to_uint8
 from discogan.image_pool import ImagePool
-from discogan.losses import discriminator_losses, generator_losses
+from discogan.losses import Direction, discriminator_losses, generator_losses
 from discogan.ops import collect_update_ops
 from discogan.precision import LOSS_SCALE_SCOPE, choose, loss_scaled
 from discogan.progress import format_seconds
@@ -84,9 +84,11 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
                                                                       return_features=True)
         logits_pooled_a = networks.build_discriminator(pooled_fake_a, "discriminator_A", df, reuse=True)
     lambda_l2 = reconstruction_weight(global_step, config)
-    g_losses = generator_losses(x_a, x_b, x_aba, x_bab, logits_fake_b, logits_fake_a, lambda_l2,
-                                config.feature_matching,
-                                {"a2b": (features_real_b, features_fake_b), "b2a": (features_real_a, features_fake_a)})
+    cycle = {"a2b": Direction(x_a, x_b, x_ab, x_aba, logits_fake_b, features_real_b, features_fake_b,
+                              networks.generator_of("AtoB", architecture)),
+             "b2a": Direction(x_b, x_a, x_ba, x_bab, logits_fake_a, features_real_a, features_fake_a,
+                              networks.generator_of("BtoA", architecture))}
+    g_losses = generator_losses(cycle, config, lambda_l2)
     d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b)
 
     g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]

@@ -87,6 +87,15 @@ def build_discriminator(x, name, df=64, training=True, reuse=False, return_featu
     return (logit, features[1:]) if return_features else logit
 
 
+GENERATOR_SCOPES = {"AtoB": "generator_AB", "BtoA": "generator_BA"}
+
+
+def generator_of(direction, architecture, training=True):
+    """images -> the `direction` generator's translation, reusing its variables (no moving-average updates)."""
+    return lambda images: build_generator(images, GENERATOR_SCOPES[direction], architecture.gf, training, True,
+                                          architecture.bottleneck)
+
+
 def build_cycle(x_a, x_b, architecture=Architecture(), training=True, reuse=False):
     """Both translations and both round trips, (A->B, A->B->A, B->A, B->A->B), and the batch-norm update ops.
 
@@ -96,8 +105,8 @@ def build_cycle(x_a, x_b, architecture=Architecture(), training=True, reuse=Fals
     """
     gf, bottleneck = architecture.gf, architecture.bottleneck
     with collect_update_ops() as translation_updates:
-        x_ab = build_generator(x_a, "generator_AB", gf, training, reuse, bottleneck)
-        x_ba = build_generator(x_b, "generator_BA", gf, training, reuse, bottleneck)
-    x_aba = build_generator(x_ab, "generator_BA", gf, training, True, bottleneck)
-    x_bab = build_generator(x_ba, "generator_AB", gf, training, True, bottleneck)
+        x_ab = build_generator(x_a, GENERATOR_SCOPES["AtoB"], gf, training, reuse, bottleneck)
+        x_ba = build_generator(x_b, GENERATOR_SCOPES["BtoA"], gf, training, reuse, bottleneck)
+    x_aba = generator_of("BtoA", architecture, training)(x_ab)
+    x_bab = generator_of("AtoB", architecture, training)(x_ba)
     return (x_ab, x_aba, x_ba, x_bab), translation_updates

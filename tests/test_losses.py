@@ -4,7 +4,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from discogan.losses import binary_cross_entropy_loss, discriminator_losses, generator_losses
+from discogan.config import TrainConfig
+from discogan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
+                             generator_losses, object_colour)
 from discogan.networks import build_discriminator
 
 v1 = tf.compat.v1
@@ -26,14 +28,68 @@ def test_binary_cross_entropy_matches_the_formula():
     assert math.isclose(zeros, -np.log(1 - sigmoid).mean(), rel_tol=1e-5)
 
 
+def direction(source, target, round_trip, logits, translated=None, generator=None):
+    return Direction(source, target, source if translated is None else translated, round_trip, logits, [], [],
+                     generator)
+
+
 def test_generator_losses_add_reconstruction_and_gan_terms():
     with tf.Graph().as_default():
         a, b = tf.zeros([2, 4, 4, 3]), tf.ones([2, 4, 4, 3])
         logits = tf.zeros([2, 1, 1, 1])
-        result = evaluate(generator_losses(a, b, a + 1.0, b, logits, logits, lambda_l2=2.0))
+        cycle = {"a2b": direction(a, b, a + 1.0, logits), "b2a": direction(b, a, b, logits)}
+        result = evaluate(generator_losses(cycle, TrainConfig(), lambda_l2=2.0))
     assert math.isclose(result["g_loss_a2b"], 2.0 * 1.0 + math.log(2), rel_tol=1e-5)
     assert math.isclose(result["g_loss_b2a"], math.log(2), rel_tol=1e-5)
     assert math.isclose(result["g_loss"], result["g_loss_a2b"] + result["g_loss_b2a"], rel_tol=1e-6)
+    assert not any(key.startswith(("identity_", "colour_")) for key in result)
+
+
+def coloured_bags(rgb, size=16):
+    """Images in [-1, 1]: a white page with a centred square of colour `rgb` (values in [0, 1])."""
+    image = np.ones([1, size, size, 3], np.float32)
+    image[:, size // 4:3 * size // 4, size // 4:3 * size // 4] = rgb
+    return tf.constant(image * 2.0 - 1.0)
+
+
+def test_object_colour_ignores_the_white_background():
+    with tf.Graph().as_default():
+        mean, spread = evaluate(object_colour(coloured_bags([0.2, 0.4, 0.8])))
+    np.testing.assert_allclose(mean[0], [0.2, 0.4, 0.8], atol=0.01)
+    np.testing.assert_allclose(spread[0], 0.0, atol=0.01)
+
+
+def test_colour_loss_is_zero_for_the_same_colour_in_another_shape_and_moves_colour_towards_the_input():
+    with tf.Graph().as_default():
+        blue = coloured_bags([0.1, 0.2, 0.9])
+        other_shape = np.ones([1, 16, 16, 3], np.float32)
+        other_shape[:, 2:6, 1:15] = [0.1, 0.2, 0.9]
+        same = colour_loss(blue, tf.constant(other_shape * 2.0 - 1.0))
+        shoe = tf.Variable(coloured_bags([0.8, 0.3, 0.3]))
+        loss = colour_loss(blue, shoe)
+        step = v1.train.AdamOptimizer(0.05).minimize(loss)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            assert session.run(same) < 1e-5
+            first = session.run(loss)
+            for _ in range(50):
+                session.run(step)
+            last, mean = session.run([loss, object_colour(shoe)[0]])
+    assert last < first / 10
+    assert mean[0, 2] > mean[0, 0]  # the red square has turned blue
+
+
+def test_weighted_terms_enter_the_total_only_when_set():
+    with tf.Graph().as_default():
+        a, b = coloured_bags([0.1, 0.2, 0.9]), coloured_bags([0.9, 0.2, 0.1])
+        logits = tf.zeros([1, 1, 1, 1])
+        cycle = {"a2b": direction(a, b, a, logits, translated=b, generator=lambda images: images * 0.0),
+                 "b2a": direction(b, a, b, logits, translated=b, generator=lambda images: images)}
+        plain = evaluate(generator_losses(cycle, TrainConfig(), lambda_l2=1.0))
+        weighted = evaluate(generator_losses(cycle, TrainConfig(lambda_colour=3.0), 1.0))
+    assert weighted["colour_loss_a2b"] > 0.1 and weighted["colour_loss_b2a"] < 1e-6
+    assert math.isclose(weighted["g_loss_a2b"], plain["g_loss_a2b"] + 3.0 * weighted["colour_loss_a2b"],
+                        rel_tol=1e-5)
 
 
 def discriminator_graph():
