@@ -33,6 +33,8 @@ class TrainConfig:
                                      "spatial (the authors' default: the 4x4x8gf encoder output goes on)")
     lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
     feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
+    lambda_identity: float = option(0.0, "weight of CycleGAN's identity loss, L1 of G_AB(b) against b and G_BA(a) "
+                                         "against a (0: off)")
     lambda_colour: float = option(0.0, "weight of the colour loss: each translation keeps the mean and spread of its "
                                        "input object's colour (0: off)")
     gan_curriculum: int = option(0, "for this many iterations the reconstruction weight is --curriculum_lambda_l2")
@@ -76,7 +78,7 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
-        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_colour", "weight_decay",
+        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "weight_decay",
                      "time_limit"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
             if not (isinstance(value, (int, float)) and math.isfinite(value)

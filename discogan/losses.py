@@ -1,5 +1,5 @@
 """The DiscoGAN losses: reconstruction (MSE) plus GAN terms (sigmoid cross-entropy on logits), and the optional
-feature-matching and colour terms.
+feature-matching, identity and colour terms.
 
 The book called `binary_cross_entropy_loss(logits, labels)` with the arguments swapped in the discriminator
 loss, which made the fake term the constant ln 2 with zero gradient. Every call here passes keywords.
@@ -34,7 +34,7 @@ class Direction(NamedTuple):
     """One direction of the cycle (a2b: A -> B), the tensors every generator term reads.
 
     `generator` runs this direction's generator on other images (its weights and batch statistics, without
-    moving-average updates), for terms that need one more pass.
+    moving-average updates), for terms such as the identity loss that need one more pass.
     """
     source: tf.Tensor  # real images of the input domain
     target: tf.Tensor  # real images of the output domain
@@ -73,7 +73,8 @@ def generator_losses(cycle, config, lambda_l2):
     """Per-direction generator losses of `cycle` ({"a2b": Direction, "b2a": Direction}), and each term alone.
 
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
-    config.feature_matching > 0: (1 - f) * gan + f * fm; plus the colour loss when its weight is set. Every entry of the returned dict is logged to
+    config.feature_matching > 0: (1 - f) * gan + f * fm; plus, when their weights are set, the identity loss
+    (CycleGAN's G(target) ~ target, L1) and the colour loss. Every entry of the returned dict is logged to
     TensorBoard.
     """
     terms = {}
@@ -82,8 +83,13 @@ def generator_losses(cycle, config, lambda_l2):
         terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
         if config.feature_matching:
             terms[f"fm_loss_{name}"] = feature_matching_loss(direction.real_features, direction.fake_features)
-            adversarial = (1.0 - config.feature_matching) * adversarial + config.feature_matching * terms[f"fm_loss_{name}"]
+            share = config.feature_matching
+            adversarial = (1.0 - share) * adversarial + share * terms[f"fm_loss_{name}"]
         total = lambda_l2 * terms[f"recon_loss_{name}"] + adversarial
+        if config.lambda_identity:
+            terms[f"identity_loss_{name}"] = tf.reduce_mean(tf.abs(direction.generator(direction.target)
+                                                                   - direction.target))
+            total += config.lambda_identity * terms[f"identity_loss_{name}"]
         if config.lambda_colour:
             terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated)
             total += config.lambda_colour * terms[f"colour_loss_{name}"]

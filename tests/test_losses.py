@@ -7,7 +7,7 @@ import tensorflow as tf
 from discogan.config import TrainConfig
 from discogan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
                              generator_losses, object_colour)
-from discogan.networks import build_discriminator
+from discogan.networks import Architecture, build_cycle, build_discriminator, generator_of
 
 v1 = tf.compat.v1
 
@@ -86,10 +86,11 @@ def test_weighted_terms_enter_the_total_only_when_set():
         cycle = {"a2b": direction(a, b, a, logits, translated=b, generator=lambda images: images * 0.0),
                  "b2a": direction(b, a, b, logits, translated=b, generator=lambda images: images)}
         plain = evaluate(generator_losses(cycle, TrainConfig(), lambda_l2=1.0))
-        weighted = evaluate(generator_losses(cycle, TrainConfig(lambda_colour=3.0), 1.0))
+        weighted = evaluate(generator_losses(cycle, TrainConfig(lambda_identity=2.0, lambda_colour=3.0), 1.0))
     assert weighted["colour_loss_a2b"] > 0.1 and weighted["colour_loss_b2a"] < 1e-6
-    assert math.isclose(weighted["g_loss_a2b"], plain["g_loss_a2b"] + 3.0 * weighted["colour_loss_a2b"],
-                        rel_tol=1e-5)
+    assert weighted["identity_loss_b2a"] < 1e-6 and weighted["identity_loss_a2b"] > 0.5
+    assert math.isclose(weighted["g_loss_a2b"], plain["g_loss_a2b"] + 2.0 * weighted["identity_loss_a2b"]
+                        + 3.0 * weighted["colour_loss_a2b"], rel_tol=1e-5)
 
 
 def discriminator_graph():
@@ -127,3 +128,25 @@ def test_discriminator_steps_lower_d_loss_on_fixed_data():
     assert not math.isclose(last["da_loss_fake"], math.log(2), abs_tol=1e-3)
     assert math.isclose(last["d_loss"], last["da_loss"] + last["db_loss"], rel_tol=1e-6)
     assert math.isclose(last["db_loss"], (last["db_loss_real"] + last["db_loss_fake"]) / 2, rel_tol=1e-6)
+
+
+def test_the_identity_loss_moves_g_ab_towards_the_identity_on_b():
+    rng = np.random.default_rng(0)
+    with tf.Graph().as_default():
+        v1.set_random_seed(0)
+        a, b = (tf.constant(rng.uniform(-1, 1, [4, 16, 16, 3]).astype(np.float32)) for _ in "ab")
+        architecture = Architecture(16, 4, 4, "spatial")
+        (x_ab, x_aba, x_ba, x_bab), _ = build_cycle(a, b, architecture)
+        logits = tf.zeros([4, 1, 1, 1])
+        cycle = {"a2b": Direction(a, b, x_ab, x_aba, logits, [], [], generator_of("AtoB", architecture)),
+                 "b2a": Direction(b, a, x_ba, x_bab, logits, [], [], generator_of("BtoA", architecture))}
+        losses = generator_losses(cycle, TrainConfig(lambda_identity=1.0), lambda_l2=0.0)
+        g_ab = [v for v in v1.trainable_variables() if v.name.startswith("generator_AB/")]
+        step = v1.train.AdamOptimizer(1e-2).minimize(losses["g_loss"], var_list=g_ab)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            first = session.run(losses["identity_loss_a2b"])
+            for _ in range(60):
+                session.run(step)
+            last = session.run(losses["identity_loss_a2b"])
+    assert last < 0.75 * first
