@@ -38,7 +38,7 @@ IDLE_SECONDS = 20  # a client silent this long mid-request is dropped
 REQUEST_SECONDS = 120  # and every request must have arrived by then: 8 MB at 0.5 Mbit/s, not a byte at a time forever
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
-HOST_HEADER = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::([0-9]+))?")
+HOST_HEADER = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::[0-9]+)?")
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
 
 
@@ -118,11 +118,12 @@ class AppServer(ThreadingHTTPServer):
 
     def serves_host(self, header):
         """Whether a Host header names this server: one of its names (or, listening on every interface, any
-        address), with its port or none. Scripts that send no Host are answered."""
+        address), with any port or none, as an SSH tunnel's local port or a proxy's. Scripts that send no Host are
+        answered."""
         if header is None:
             return True
         named = HOST_HEADER.fullmatch(header.strip())
-        if not named or named.group(2) not in (None, str(self.server_address[1])):
+        if not named:
             return False
         name = named.group(1).lower()
         return name in self.names or (self.any_address and is_address(name.strip("[]")))

@@ -372,7 +372,8 @@ def test_malformed_requests_get_an_answer_and_no_console_line(server, capsys):
 def test_only_requests_addressed_to_this_server_are_answered(server):
     port = int(server.rsplit(":", 1)[1].strip("/"))
     hosts = {None: 200, "localhost": 200, f"localhost:{port}": 200, f"127.0.0.1:{port}": 200, f"[::1]:{port}": 200,
-             "LOCALHOST": 200, f"evil.example:{port}": 403, "evil.example": 403, f"127.0.0.1:{port + 1}": 403,
+             "LOCALHOST": 200, f"127.0.0.1:{port + 1}": 200,  # an SSH tunnel's local port
+             f"evil.example:{port}": 403, "evil.example": 403, "localhost:http": 403,
              "127.0.0.1.evil.example": 403, "[::1": 403}
     answers = {host: raw_request(server, b"GET /api/settings HTTP/1.0\r\n"
                                  + (f"Host: {host}\r\n".encode() if host else b"") + b"\r\n") for host in hosts}
@@ -384,5 +385,5 @@ def test_only_requests_addressed_to_this_server_are_answered(server):
         f"This app answers at {server}, not at host 'rebound.example:{port}'; to serve it under that name, start "
         f"it with --host set to it.")}
     with app.AppServer("0.0.0.0", 0) as everywhere:  # every interface: reached at any of the machine's addresses
-        assert everywhere.serves_host("192.168.1.20") and everywhere.serves_host("[fe80::1]:80") is False
+        assert everywhere.serves_host("192.168.1.20") and everywhere.serves_host("[fe80::1]:80")
         assert not everywhere.serves_host("rebound.example")
