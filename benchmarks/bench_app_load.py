@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from discogan.demo_data import make_demo_dataset  # noqa: E402
+from discogan.data.demo_data import make_demo_dataset  # noqa: E402
 
 THROTTLE_SECONDS = 0.15  # the page's THROTTLE_MS: a drawer sends at most this often
 LOOK_SECONDS = 1.0  # an uploader looks at its result this long before the next upload

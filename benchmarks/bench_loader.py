@@ -24,8 +24,8 @@ import tensorflow as tf
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from discogan import data  # noqa: E402
-from discogan.model import DiscoGAN  # noqa: E402
+from discogan.data import pipeline  # noqa: E402
+from discogan.training.discogan import DiscoGAN  # noqa: E402
 
 v1 = tf.compat.v1
 
@@ -47,9 +47,9 @@ def rss_bytes():
 
 def loader_rate(files_a, files_b, batch_size, load_size, fine_size, batches):
     """Images/s over `batches` batches after a first batch that fills the shuffle buffer (and the cache)."""
-    batch_ids = data.iterations_per_epoch(files_a, files_b, len(files_a), batch_size)
+    batch_ids = pipeline.iterations_per_epoch(files_a, files_b, len(files_a), batch_size)
     with tf.Graph().as_default():
-        x_a, x_b = data.train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size, seed=0)
+        x_a, x_b = pipeline.train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size, seed=0)
         step = tf.group(x_a, x_b)
         with v1.Session() as session:
             start = time.perf_counter()
@@ -62,13 +62,13 @@ def loader_rate(files_a, files_b, batch_size, load_size, fine_size, batches):
 
 
 def loader(args, files_a, files_b):
-    cache_limit = data.CACHE_LIMIT_BYTES
-    data.CACHE_LIMIT_BYTES = 0
+    cache_limit = pipeline.CACHE_LIMIT_BYTES
+    pipeline.CACHE_LIMIT_BYTES = 0
     decode_rate, _ = loader_rate(files_a, files_b, args.batch_size, args.load_size, args.fine_size, args.batches)
-    data.CACHE_LIMIT_BYTES = cache_limit
+    pipeline.CACHE_LIMIT_BYTES = cache_limit
     before = rss_bytes()
     # Two epochs and more, so the cache is full and the shuffle has refilled its buffer from it.
-    batches = 2 * data.iterations_per_epoch(files_a, files_b, len(files_a), args.batch_size) + args.batches
+    batches = 2 * pipeline.iterations_per_epoch(files_a, files_b, len(files_a), args.batch_size) + args.batches
     cached_rate, first = loader_rate(files_a, files_b, args.batch_size, args.load_size, args.fine_size, batches)
     cache_bytes = (len(files_a) + len(files_b)) * args.load_size ** 2 * 3
     return {"bench": "loader", "images_a": len(files_a), "images_b": len(files_b), "batch_size": args.batch_size,
@@ -112,7 +112,8 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         dataset_dir = Path(args.dataset_dir or make_dataset(Path(temporary), args.images, args.load_size))
-        files_a, files_b = (data.domain_files(dataset_dir / domain, args.batch_size) for domain in ("trainA", "trainB"))
+        files_a, files_b = (pipeline.domain_files(dataset_dir / domain, args.batch_size)
+                            for domain in ("trainA", "trainB"))
         print(json.dumps(loader(args, files_a, files_b)), flush=True)
         if not args.skip_wait:
             v1.disable_eager_execution()

@@ -78,14 +78,14 @@ def top_ops(step_stats, count=15):
 
 def available_precisions():
     """float32, and the mixed precisions this machine has hardware for."""
-    from discogan.precision import cpu_bfloat16_flags, gpus
+    from discogan.runtime.precision import cpu_bfloat16_flags, gpus
     return ["float32"] + ["bfloat16"] * bool(cpu_bfloat16_flags()) + ["float16"] * bool(gpus())
 
 
 def peer_settings():
     """The peer's flags for each setting a PyTorch user would choose on this machine: float32, and where the
     processor has native bfloat16, autocast to it alone and with channels_last."""
-    from discogan.precision import cpu_bfloat16_flags
+    from discogan.runtime.precision import cpu_bfloat16_flags
     return [[]] + [["--bf16"], ["--bf16", "--channels_last"]] * bool(cpu_bfloat16_flags())
 
 
@@ -99,9 +99,9 @@ def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="bo
     import numpy as np
     import tensorflow as tf
 
-    from discogan.config import TrainConfig
-    from discogan.model import build_train_step
-    from discogan.session import session_config
+    from discogan.options.config import TrainConfig
+    from discogan.runtime.session import session_config
+    from discogan.training.discogan import build_train_step
 
     v1 = tf.compat.v1
     build_start = time.perf_counter()

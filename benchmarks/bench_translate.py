@@ -16,9 +16,9 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from discogan.session import session_config  # noqa: E402
-from discogan.inference import IMAGES_KEY, Translator, build_translation  # noqa: E402
-from discogan.networks import Architecture  # noqa: E402
+from discogan.gan.networks import Architecture  # noqa: E402
+from discogan.inference.translator import IMAGES_KEY, Translator, build_translation  # noqa: E402
+from discogan.runtime.session import session_config  # noqa: E402
 
 v1 = tf.compat.v1
 

@@ -16,7 +16,7 @@
     python benchmarks/quality.py table ours.json peer.json
 
 D holds trainA/, trainB/, valA/, valB/ (discogan.image_split). `train` evaluates the final checkpoint with
-discogan.evaluation (the model beside its untrained network, the mean image, real shuffled and identity
+discogan.inference.evaluation (the model beside its untrained network, the mean image, real shuffled and identity
 references) and writes a picture of the first val translations beside the JSON; --eval_freq N also evaluates
 every N iterations during training (that time counts in --seconds). `score_npz` scores the val translations
 another implementation wrote, on the images it fed its networks. Each prints one JSON document and writes it
@@ -34,11 +34,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from discogan import checkpoint, evaluation, networks  # noqa: E402
-from discogan.image_io import make_grid, save_image, to_uint8  # noqa: E402
-from discogan.inference import CycleModel  # noqa: E402
-from discogan.model import DiscoGAN  # noqa: E402
-from discogan.tf_compat import v1  # noqa: E402
+from discogan.data.image_io import make_grid, save_image, to_uint8  # noqa: E402
+from discogan.gan import networks  # noqa: E402
+from discogan.inference import evaluation  # noqa: E402
+from discogan.inference.translator import CycleModel  # noqa: E402
+from discogan.runs import checkpoint  # noqa: E402
+from discogan.runtime.tf_compat import v1  # noqa: E402
+from discogan.training.discogan import DiscoGAN  # noqa: E402
 
 TABLE_KEYS = ("retrieval_at_1", "structure", "diversity", "swd", "edge_f1", "cycle_mse")
 

@@ -23,11 +23,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from discogan.app_model import (MAX_PIXELS, MAX_UPLOAD_BYTES, AppModel, UploadError, check_upload_size,
-                                newest_run)
-from discogan.cli import UserError, run
-from discogan.config import TrainConfig
-from discogan.inference import SKETCH_SCALE
+from discogan.inference.app_model import (MAX_PIXELS, MAX_UPLOAD_BYTES, AppModel, UploadError, check_upload_size,
+                                          newest_run)
+from discogan.inference.translator import SKETCH_SCALE
+from discogan.options.config import TrainConfig
+from discogan.util.cli import UserError, run
 
 PAGE = Path(__file__).with_name("app_page.html")
 PEN_WIDTH = 1.25  # the page's starting pen, in model pixels: the demo's sketch lines are 1 to 1.6 pixels wide

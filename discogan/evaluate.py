@@ -1,14 +1,14 @@
 """Measure translation quality: `python -m discogan.evaluate --checkpoint_dir C --dataset_dir D [--split val]`.
 
 Prints a table of the metrics per direction beside the reference points and writes them as JSON; what each
-number means is in discogan/evaluation.py and docs/metrics.md.
+number means is in discogan/inference/evaluation.py and docs/metrics.md.
 """
 import json
 from pathlib import Path
 
-from discogan.cli import UserError, run
-from discogan.config import check_whole
-from discogan.evaluation import evaluate_checkpoint, format_table
+from discogan.inference.evaluation import evaluate_checkpoint, format_table
+from discogan.options.config import check_whole
+from discogan.util.cli import UserError, run
 
 
 def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, batch_size=64,

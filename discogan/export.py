@@ -11,13 +11,14 @@ import shutil
 from pathlib import Path
 
 
-from discogan import checkpoint, networks
-from discogan.cli import run
-from discogan.config import check_whole
-from discogan.inference import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
-from discogan.output_folders import check_free, swap_in
-from discogan.session import session_config
-from discogan.tf_compat import tf, v1
+from discogan.data.output_folders import check_free, swap_in
+from discogan.gan import networks
+from discogan.inference.translator import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
+from discogan.options.config import check_whole
+from discogan.runs import checkpoint
+from discogan.runtime.session import session_config
+from discogan.runtime.tf_compat import tf, v1
+from discogan.util.cli import run
 
 
 def export(checkpoint_dir, export_dir, version=1, overwrite=False):

@@ -6,10 +6,10 @@ train/*.jpg to trainA and the right halves to trainB, keeping each file name (th
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from discogan.cli import UserError, run
-from discogan.file_jobs import Summary, check_counts, run_jobs
-from discogan.image_io import list_images, load_rgb, resize_lanczos, save_image, thicken_lines
-from discogan.output_folders import output_name, staged_outputs
+from discogan.data.file_jobs import Summary, check_counts, run_jobs
+from discogan.data.image_io import list_images, load_rgb, resize_lanczos, save_image, thicken_lines
+from discogan.data.output_folders import output_name, staged_outputs
+from discogan.util.cli import UserError, run
 
 SIDES = ("left", "right")
 

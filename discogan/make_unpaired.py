@@ -8,11 +8,11 @@ import random
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from discogan.cli import UserError, run
-from discogan.checks import check_whole
-from discogan.file_jobs import Summary, check_counts, run_jobs
-from discogan.image_io import copy_file, list_images, read_image, resize_lanczos, save_image
-from discogan.output_folders import output_name, staged_outputs
+from discogan.data.file_jobs import Summary, check_counts, run_jobs
+from discogan.data.image_io import copy_file, list_images, read_image, resize_lanczos, save_image
+from discogan.data.output_folders import output_name, staged_outputs
+from discogan.options.checks import check_whole
+from discogan.util.cli import UserError, run
 
 
 class CopyJob(NamedTuple):

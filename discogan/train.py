@@ -2,16 +2,17 @@
 
 `process_main --demo` writes the built-in synthetic sketch <-> handbag dataset to a cache folder and trains a
 small model on it in a few minutes on a laptop CPU; `--demo shoes` does the same for handbags <-> shoes. Every
-option of `discogan.config.TrainConfig` is a flag (`--help` lists them); `--recipe official` starts from the
-DiscoGAN authors' values. Recipes and demos are the presets of discogan.presets.
+option of `discogan.options.config.TrainConfig` is a flag (`--help` lists them); `--recipe official` starts from the
+DiscoGAN authors' values. Recipes and demos are the presets of discogan.options.presets.
 """
 import dataclasses
 import inspect
 
-from discogan import config, demo_data, demo_shoes, presets
-from discogan.cli import run
-from discogan.model import DiscoGAN
-from discogan.tf_compat import v1
+from discogan.data import demo_data, demo_shoes
+from discogan.options import config, presets
+from discogan.runtime.tf_compat import v1
+from discogan.training.discogan import DiscoGAN
+from discogan.util.cli import run
 
 DEMO_DATASETS = {demo_data.FOLDER_NAME: demo_data.make_demo_dataset,  # what draws each demo's dataset
                  demo_data.SHOES_FOLDER_NAME: demo_shoes.make_shoes_dataset}

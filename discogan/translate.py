@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from discogan.cli import run
-from discogan.config import check_whole
-from discogan.image_io import ImageError, list_images, load_rgb, make_grid, save_image
-from discogan.inference import check_direction, open_translator
-from discogan.progress import Progress
+from discogan.data.image_io import ImageError, list_images, load_rgb, make_grid, save_image
+from discogan.inference.translator import check_direction, open_translator
+from discogan.options.config import check_whole
+from discogan.util.cli import run
+from discogan.util.progress import Progress
 
 GRID_FILE = "grid.png"
 GRID_LIMIT = 64  # pairs on the contact sheet: it is for a quick look, not an archive

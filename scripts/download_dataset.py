@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from discogan.progress import Progress  # noqa: E402
+from discogan.util.progress import Progress  # noqa: E402
 
 URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
 DATASETS = {"edges2handbags": "about 8 GB, 138,567 training pairs",

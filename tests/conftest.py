@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from discogan.demo_data import make_demo_dataset
+from discogan.data.demo_data import make_demo_dataset
 
 
 def random_pixels(height, width, seed=0):
@@ -79,7 +79,7 @@ def tiny_official_run(tiny_dataset, tmp_path_factory):
 
 def run_command(monkeypatch, capsys, main, *args):
     """cli.run(main) in this process with `args` as the command line; returns (exit status, stderr lines)."""
-    from discogan.cli import run
+    from discogan.util.cli import run
     monkeypatch.setattr("sys.argv", ["command", *map(str, args)])
     capsys.readouterr()
     try:

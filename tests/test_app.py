@@ -22,10 +22,10 @@ from PIL import Image, ImageDraw
 
 from tests.conftest import run_command, write_bad_files, write_png
 from discogan import app
-from discogan.app_model import (MAX_UPLOAD_BYTES, AppModel, UploadError, decode_upload, domain_names,
-                                drawable_domains, example_files, newest_run)
-from discogan.image_io import encode_png, load_rgb
-from discogan.inference import Translator
+from discogan.data.image_io import encode_png, load_rgb
+from discogan.inference.app_model import (MAX_UPLOAD_BYTES, AppModel, UploadError, decode_upload, domain_names,
+                                          drawable_domains, example_files, newest_run)
+from discogan.inference.translator import Translator
 
 
 def drawing(size=256):

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from discogan.image_io import read_image, save_image
-from discogan.inference import Translator
+from discogan.data.image_io import read_image, save_image
+from discogan.inference.translator import Translator
 from tests.conftest import TINY_OPTIONS
 from tests.test_app import object_photo, write_photo_dataset
 

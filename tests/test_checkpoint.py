@@ -1,7 +1,7 @@
 """Checkpoint helpers: a checkpoint that does not fit the graph is described variable by variable."""
 import tensorflow as tf
 
-from discogan.checkpoint import variable_mismatches
+from discogan.runs.checkpoint import variable_mismatches
 
 v1 = tf.compat.v1
 

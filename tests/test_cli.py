@@ -1,4 +1,4 @@
-"""discogan.cli.run: flags are checked before the command runs, and every failure or stop ends in one line."""
+"""discogan.util.cli.run: flags are checked before the command runs, and every failure or stop ends in one line."""
 import errno
 import os
 import signal

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from discogan import colour_metrics
-from discogan.colour_metrics import KEYS, colour_scores, object_colours, object_masks, to_lab
+from discogan.scores import colour_metrics
+from discogan.scores.colour_metrics import KEYS, colour_scores, object_colours, object_masks, to_lab
 
 
 def objects(colours, size=32, stripes=None, wide=False):

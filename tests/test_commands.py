@@ -31,8 +31,11 @@ def test_no_command_imports_another():
         assert not imported & (commands - {name}), f"{name} imports {imported & commands}"
 
 
-def test_the_readme_layout_table_names_every_module():
+def test_the_readme_layout_table_names_every_module_and_folder():
     readme = (PACKAGE.parent / "README.md").read_text()
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE.parent).as_posix()
         if path.stem != "__init__":
-            assert f"`discogan/{path.name}`" in readme, path.name
+            assert f"`{relative}`" in readme, relative
+        elif path.parent != PACKAGE:
+            assert f"`{path.parent.relative_to(PACKAGE.parent).as_posix()}/`" in readme, relative

@@ -9,7 +9,7 @@ import pytest
 
 from discogan.evaluate import evaluate
 from discogan.export import export
-from discogan.inference import open_translator
+from discogan.inference.translator import open_translator
 from discogan.translate import translate_images
 from tests.conftest import random_pixels, run_command, write_png
 

@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from discogan import data
-from discogan.image_io import load_rgb
+from discogan.data import pipeline
+from discogan.data.image_io import load_rgb
 from tests.conftest import random_pixels, write_bad_files, write_png
 
 v1 = tf.compat.v1
@@ -24,7 +24,7 @@ def write_colors(folder, count, size=8):
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(count):
         Image.fromarray(np.full((size, size, 3), 10 * (index + 1), np.uint8)).save(folder / f"{index}.png")
-    return data.domain_files(folder, 1)
+    return pipeline.domain_files(folder, 1)
 
 
 def file_index(images):
@@ -37,8 +37,8 @@ def test_batches_have_shape_dtype_and_range(tmp_path):
         (tmp_path / domain).mkdir()
         for index in range(4):
             Image.fromarray(random_pixels(20, 24, seed=index)).save(tmp_path / domain / f"{index}.png")
-    files = [data.domain_files(tmp_path / domain, 2) for domain in ("A", "B")]
-    batches = evaluate(lambda: data.train_batches(*files, 2, 2, 18, 16, seed=0), runs=3)
+    files = [pipeline.domain_files(tmp_path / domain, 2) for domain in ("A", "B")]
+    batches = evaluate(lambda: pipeline.train_batches(*files, 2, 2, 18, 16, seed=0), runs=3)
     for x_a, x_b in batches:
         for images in (x_a, x_b):
             assert images.shape == (2, 16, 16, 3) and images.dtype == np.float32
@@ -49,7 +49,7 @@ def augmented(image, fine_size, count=40):
     """`count` augmentations of one uint8 image, each with its own seed."""
     def build():
         seeds = tf.constant([[seed, 7] for seed in range(count)], tf.int64)
-        return tf.map_fn(lambda seed: data.augment(tf.constant(image), fine_size, seed), seeds, dtype=tf.uint8)
+        return tf.map_fn(lambda seed: pipeline.augment(tf.constant(image), fine_size, seed), seeds, dtype=tf.uint8)
     return evaluate(build)[0]
 
 
@@ -74,12 +74,12 @@ def test_augment_only_flips_when_load_size_equals_fine_size():
     assert 0 < sum(flips) < len(flips)
 
 
-@pytest.mark.parametrize("cache_limit", [data.CACHE_LIMIT_BYTES, 0], ids=["cached", "streamed"])
+@pytest.mark.parametrize("cache_limit", [pipeline.CACHE_LIMIT_BYTES, 0], ids=["cached", "streamed"])
 def test_each_epoch_draws_distinct_images_and_domains_shuffle_apart(tmp_path, monkeypatch, cache_limit):
-    monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", cache_limit)
+    monkeypatch.setattr(pipeline, "CACHE_LIMIT_BYTES", cache_limit)
     files = write_colors(tmp_path / "colors", 10)
     batch_size, batch_ids, epochs = 2, 3, 4
-    batches = evaluate(lambda: data.train_batches(files, files, batch_size, batch_ids, 8, 8, seed=3),
+    batches = evaluate(lambda: pipeline.train_batches(files, files, batch_size, batch_ids, 8, 8, seed=3),
                        runs=batch_ids * epochs)
     per_epoch = batch_size * batch_ids
     orders = {}
@@ -94,7 +94,7 @@ def test_each_epoch_draws_distinct_images_and_domains_shuffle_apart(tmp_path, mo
 
 def test_the_same_seed_gives_the_same_batches(tmp_path):
     files = write_colors(tmp_path / "colors", 6)
-    runs = [evaluate(lambda: data.train_batches(files, files, 2, 3, 8, 8, seed=5), runs=4) for _ in range(2)]
+    runs = [evaluate(lambda: pipeline.train_batches(files, files, 2, 3, 8, 8, seed=5), runs=4) for _ in range(2)]
     assert all(np.array_equal(first, second) for first, second in zip(np.ravel(runs[0]), np.ravel(runs[1])))
 
 
@@ -120,9 +120,9 @@ def write_every_kind(folder):
 
 def test_every_format_and_mode_decodes_like_image_io(tmp_path):
     names = write_every_kind(tmp_path)
-    files = data.domain_files(tmp_path, 1)
+    files = pipeline.domain_files(tmp_path, 1)
     assert sorted(path.rsplit("/", 1)[1] for path in files) == names
-    decoded = evaluate(lambda: [data.decode_resized(path, 16) for path in files])[0]
+    decoded = evaluate(lambda: [pipeline.decode_resized(path, 16) for path in files])[0]
     for path, image in zip(files, decoded):
         assert image.shape == (16, 16, 3) and image.dtype == np.uint8
         # Same conversion as the sample images: grey repeated, transparency on white, 16 bits scaled down.
@@ -136,7 +136,7 @@ def test_hidden_and_non_image_files_are_ignored(tmp_path):
     (tmp_path / ".hidden.png").write_bytes((tmp_path / "0.png").read_bytes())
     (tmp_path / "notes.txt").write_text("not an image")
     with pytest.warns(UserWarning, match="notes.txt"):
-        files = data.domain_files(tmp_path, 2)
+        files = pipeline.domain_files(tmp_path, 2)
     assert sorted(path.rsplit("/", 1)[1] for path in files) == ["0.png", "1.png", "2.png"]
 
 
@@ -144,19 +144,19 @@ def test_too_few_images_names_the_folder_and_counts(tmp_path):
     folder = tmp_path / "trainA"
     write_colors(folder, 3)
     with pytest.raises(ValueError, match=r"trainA holds 3 readable image\(s\), fewer than one batch of 4"):
-        data.domain_files(folder, 4)
+        pipeline.domain_files(folder, 4)
     (folder / "broken.png").write_text("no")
     with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"3 readable image\(s\) \(and 1 unreadable\)"):
-        data.domain_files(folder, 4)
+        pipeline.domain_files(folder, 4)
     with pytest.raises(FileNotFoundError, match="trainB"):
-        data.domain_files(tmp_path / "trainB", 4)
+        pipeline.domain_files(tmp_path / "trainB", 4)
 
 
 def test_unreadable_headers_are_skipped_with_a_warning_naming_them(tmp_path):
     unreadable, convertible = write_bad_files(tmp_path)
     Image.fromarray(random_pixels(16, 16)).convert("P", palette=Image.ADAPTIVE).save(tmp_path / "palette.bmp")
     with pytest.warns(UserWarning) as warned:
-        files = data.domain_files(tmp_path, 1)
+        files = pipeline.domain_files(tmp_path, 1)
     message = str(warned[0].message)
     assert all(name in message for name in unreadable + ["palette.bmp"])
     assert sorted(path.rsplit("/", 1)[1] for path in files) == convertible
@@ -168,9 +168,9 @@ def test_a_file_that_fails_to_decode_is_dropped_and_training_goes_on(tmp_path):
     contents = (tmp_path / "whole.jpg").read_bytes()
     (tmp_path / "whole.jpg").unlink()
     (tmp_path / "truncated.jpg").write_bytes(contents[: len(contents) * 3 // 4])  # the header is whole
-    files = data.domain_files(tmp_path, 1)
+    files = pipeline.domain_files(tmp_path, 1)
     assert len(files) == 5
-    batches = evaluate(lambda: v1.data.make_one_shot_iterator(data.domain_dataset(files, 1, 4, 8, 8, 0)).get_next(),
+    batches = evaluate(lambda: v1.data.make_one_shot_iterator(pipeline.domain_dataset(files, 1, 4, 8, 8, 0)).get_next(),
                        runs=12)
     drawn = [file_index(batch)[0] for batch in batches]
     assert [sorted(drawn[start:start + 4]) for start in range(0, 12, 4)] == [[0, 1, 2, 3]] * 3
@@ -179,5 +179,5 @@ def test_a_file_that_fails_to_decode_is_dropped_and_training_goes_on(tmp_path):
 def test_sample_and_evaluation_images_are_resized_exactly_as_training_reads_them(tmp_path):
     path = write_png(tmp_path / "wide.png", random_pixels(40, 100, seed=4))
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
-        training = session.run(data.to_model_range(data.decode_resized(str(path), 64)))
-    np.testing.assert_array_equal(data.load_batch([path], 64)[0], training)
+        training = session.run(pipeline.to_model_range(pipeline.decode_resized(str(path), 64)))
+    np.testing.assert_array_equal(pipeline.load_batch([path], 64)[0], training)

@@ -4,10 +4,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from discogan import demo_shoes
-from discogan.demo_data import default_cache_dir, draw_bag, make_demo_dataset
-from discogan.demo_shoes import PALETTE, PRINTS, draw_palette_bag, draw_shoe, make_shoes_dataset
-from discogan.image_io import list_images, load_rgb
+from discogan.data import demo_shoes
+from discogan.data.demo_data import default_cache_dir, draw_bag, make_demo_dataset
+from discogan.data.demo_shoes import PALETTE, PRINTS, draw_palette_bag, draw_shoe, make_shoes_dataset
+from discogan.data.image_io import list_images, load_rgb
 
 SKETCH_DEMO_SEED_0 = "d0b01bc4f566e372f2d79bde3ab4b05529c33dac269ca02227963f79ca4064a8"  # commit 109e4fd's pixels
 

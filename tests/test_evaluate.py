@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from discogan.evaluate import evaluate
-from discogan.evaluation import (METRIC_KEYS, REFERENCES, format_table, identity_outputs, in_batches, is_sketch_domain,
-                                 mean_image_outputs, real_shuffled_outputs, score, sketch_output)
+from discogan.inference.evaluation import (METRIC_KEYS, REFERENCES, format_table, identity_outputs, in_batches,
+                                           is_sketch_domain, mean_image_outputs, real_shuffled_outputs, score,
+                                           sketch_output)
 from tests.conftest import run_command
 
 REPO = Path(__file__).resolve().parents[1]

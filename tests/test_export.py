@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from discogan.export import export
-from discogan.inference import Translator
+from discogan.inference.translator import Translator
 from discogan.translate import translate_images
 from tests.conftest import run_command
 

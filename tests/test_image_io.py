@@ -4,8 +4,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from discogan.data import TF_FORMATS
-from discogan.image_io import IMAGE_EXTENSIONS, load_rgb, make_grid, save_image, thicken_lines, to_uint8
+from discogan.data.image_io import IMAGE_EXTENSIONS, load_rgb, make_grid, save_image, thicken_lines, to_uint8
+from discogan.data.pipeline import TF_FORMATS
 
 
 def test_written_files_get_ordinary_permissions_and_no_temporary_is_left(tmp_path):

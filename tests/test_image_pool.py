@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from discogan.image_pool import ImagePool, pool_query
+from discogan.gan.image_pool import ImagePool, pool_query
 
 v1 = tf.compat.v1
 

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 import discogan.image_split as image_split
-from discogan.cli import UserError
 from discogan.image_split import split_folder
+from discogan.util.cli import UserError
 from tests.conftest import random_pixels, run_command, write_bad_files, write_png
 
 
@@ -278,8 +278,8 @@ def test_ctrl_c_during_the_swap_waits_until_every_new_folder_is_in(tmp_path, pai
 
 SIGTERM_MID_SPLIT = """
 import os, signal, sys, time
-from discogan import cli, image_split
-
+from discogan import image_split
+from discogan.util import cli
 real_split = image_split.split_image
 
 def split_until_stopped(job):

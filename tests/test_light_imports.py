@@ -21,7 +21,7 @@ def python(*args):
 
 
 @pytest.mark.parametrize("code", [
-    "import discogan.image_split, discogan.make_unpaired, discogan.checks, discogan.presets",
+    "import discogan.image_split, discogan.make_unpaired, discogan.options.checks, discogan.options.presets",
     "import runpy; runpy.run_path('scripts/download_dataset.py', run_name='not_main')",
 ])
 def test_data_tools_import_no_tensorflow(code):

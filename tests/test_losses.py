@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from discogan.config import TrainConfig
-from discogan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
-                             generator_losses, object_colour)
-from discogan.networks import Architecture, build_cycle, build_discriminator, generator_of
+from discogan.gan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
+                                 generator_losses, object_colour)
+from discogan.gan.networks import Architecture, build_cycle, build_discriminator, generator_of
+from discogan.options.config import TrainConfig
 
 v1 = tf.compat.v1
 

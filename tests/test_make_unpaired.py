@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from discogan.cli import UserError
 from discogan.make_unpaired import make_unpaired
+from discogan.util.cli import UserError
 from tests.conftest import random_pixels, write_bad_files, write_png
 
 

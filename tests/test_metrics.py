@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from discogan import metrics
+from discogan.scores import metrics
 
 RNG = np.random.default_rng(0)
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from discogan.model import DiscoGAN, linear_decay_learning_rate
-from discogan.session import session_config
+from discogan.runtime.session import session_config
+from discogan.training.discogan import DiscoGAN, linear_decay_learning_rate
 
 v1 = tf.compat.v1
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from discogan.networks import build_discriminator, build_generator
+from discogan.gan.networks import build_discriminator, build_generator
 
 v1 = tf.compat.v1
 

@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from discogan.ops import conv2d, conv2d_transpose
+from discogan.gan.ops import conv2d, conv2d_transpose
 
 v1 = tf.compat.v1
 

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from discogan import precision
-from discogan.checkpoint import CONFIG_FILE
-from discogan.config import TrainConfig
-from discogan.image_io import load_rgb
-from discogan.inference import Translator
-from discogan.session import session_config
-from discogan.tf_compat import tf, v1
+from discogan.data.image_io import load_rgb
+from discogan.inference.translator import Translator
+from discogan.options.config import TrainConfig
+from discogan.runs.checkpoint import CONFIG_FILE
+from discogan.runtime import precision
+from discogan.runtime.session import session_config
+from discogan.runtime.tf_compat import tf, v1
 from discogan.train import process_main
 
 V100, GTX_1080 = ("Tesla V100", (7, 0)), ("GeForce GTX 1080", (6, 1))
@@ -64,7 +64,7 @@ def test_session_options_switch_on_exactly_the_rewrite_asked_for():
 
 def bfloat16_ops(chosen):
     """How many ops of a small generator's optimised graph compute in bfloat16 under session_config(chosen)."""
-    from discogan import networks
+    from discogan.gan import networks
     graph = tf.Graph()
     with graph.as_default():
         x = v1.placeholder(tf.float32, [2, 16, 16, 3])
@@ -92,7 +92,7 @@ def test_the_bfloat16_rewrite_reaches_the_optimised_graph():
 
 def train_losses(chosen_for_graph, chosen_for_session, iterations=6):
     """(g_loss, d_loss) of each of `iterations` book-recipe iterations of a small model on fixed random images."""
-    from discogan.model import build_train_step
+    from discogan.training.discogan import build_train_step
     graph = tf.Graph()
     with graph.as_default():
         v1.set_random_seed(0)
@@ -152,6 +152,6 @@ def test_a_bfloat16_run_resumes_in_float32_and_in_float16(bfloat16_run, tiny_dat
     assert "resumed from" in output and "precision float32 (as asked)" in output
     # float16 needs a GPU to be chosen; with its choice forced, its loss scale, absent from this checkpoint,
     # starts afresh (the CUDA rewrite does nothing on a CPU, so the run itself is float32 arithmetic).
-    monkeypatch.setattr("discogan.model.choose", lambda requested: ("float16", "forced by the test"))
+    monkeypatch.setattr("discogan.training.discogan.choose", lambda requested: ("float16", "forced by the test"))
     assert process_main(dataset_dir=str(tiny_dataset), **{**options, "epochs": 4}) > step
     assert "the float16 loss scale starts afresh" in capsys.readouterr().out

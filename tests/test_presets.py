@@ -4,9 +4,10 @@ from functools import partial
 
 import pytest
 
-from discogan import presets, train
-from discogan.config import TrainConfig
-from discogan.demo_shoes import make_shoes_dataset
+from discogan import train
+from discogan.data.demo_shoes import make_shoes_dataset
+from discogan.options import presets
+from discogan.options.config import TrainConfig
 from tests.conftest import run_command
 
 OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)}

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from discogan.config import TrainConfig
-from discogan.evaluation import evaluate_checkpoint
 from discogan.export import export
-from discogan.inference import Translator
-from discogan.losses import feature_matching_loss
-from discogan.model import build_train_step, reconstruction_weight
-from discogan.networks import Architecture, build_cycle, build_generator
-from discogan.presets import RECIPES
+from discogan.gan.losses import feature_matching_loss
+from discogan.gan.networks import Architecture, build_cycle, build_generator
+from discogan.inference.evaluation import evaluate_checkpoint
+from discogan.inference.translator import Translator
+from discogan.options.config import TrainConfig
+from discogan.options.presets import RECIPES
 from discogan.train import process_main
+from discogan.training.discogan import build_train_step, reconstruction_weight
 
 v1 = tf.compat.v1
 

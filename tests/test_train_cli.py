@@ -14,11 +14,11 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from discogan import config
-from discogan.checkpoint import checkpoint_prefixes
-from discogan.config import TrainConfig
-from discogan.model import DiscoGAN, TrainingStopped
+from discogan.options import config
+from discogan.options.config import TrainConfig
+from discogan.runs.checkpoint import checkpoint_prefixes
 from discogan.train import process_main
+from discogan.training.discogan import DiscoGAN, TrainingStopped
 from tests.conftest import run_command
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,7 +141,7 @@ def test_help_and_the_readme_table_list_every_option():
     readme = (REPO / "README.md").read_text()
     for option in ("demo", *(field.name for field in dataclasses.fields(TrainConfig))):
         assert f"--{option}" in result.stdout + result.stderr, option
-    assert config.markdown_table() in readme, "README's flag table differs from discogan.config: paste " \
+    assert config.markdown_table() in readme, "README's flag table differs from discogan.options.config: paste " \
                                               "python -c 'from discogan import config; print(config.markdown_table())'"
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from discogan.inference import Translator
+from discogan.inference.translator import Translator
 from discogan.translate import translate_images
 
 

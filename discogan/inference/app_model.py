@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from discogan import checkpoint, demo_data
-from discogan.config import TrainConfig
-from discogan.evaluation import is_sketch_domain
-from discogan.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
-from discogan.inference import GENERATORS, SKETCH_SCALE, check_direction, open_translator
+from discogan.data import demo_data
+from discogan.data.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
+from discogan.inference.evaluation import is_sketch_domain
+from discogan.inference.translator import GENERATORS, SKETCH_SCALE, check_direction, open_translator
+from discogan.options.config import TrainConfig
+from discogan.runs import checkpoint
 
 MAX_UPLOAD_BYTES = 8_000_000
 MAX_PIXELS = 25_000_000  # checked from the file's header, before decoding: a small PNG can unpack to gigabytes

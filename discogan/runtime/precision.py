@@ -12,8 +12,8 @@ float32:
 """
 from pathlib import Path
 
-from discogan.checks import check_precision
-from discogan.tf_compat import tf, v1
+from discogan.options.checks import check_precision
+from discogan.runtime.tf_compat import tf, v1
 
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags in /proc/cpuinfo for bfloat16 arithmetic
 TENSOR_CORES = (7, 0)  # the first compute capability with float16 tensor cores (Volta)
@@ -82,7 +82,7 @@ def loss_scaled(optimizer, precision, name):
     float32's range and needs none."""
     if precision != "float16":
         return optimizer
-    from tensorflow.python.util import deprecation  # after discogan.tf_compat's quiet import of TensorFlow
+    from tensorflow.python.util import deprecation  # after discogan.runtime.tf_compat's quiet import of TensorFlow
     # v1's loss-scale optimiser is deprecated in favour of Keras's, which does not work in graph mode: say nothing.
     with v1.variable_scope(LOSS_SCALE_SCOPE + name), deprecation.silence():
         return v1.mixed_precision.MixedPrecisionLossScaleOptimizer(optimizer, "dynamic")

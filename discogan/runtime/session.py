@@ -1,6 +1,6 @@
 """Session options shared by training and inference."""
-from discogan.precision import enable_rewrite
-from discogan.tf_compat import v1
+from discogan.runtime.precision import enable_rewrite
+from discogan.runtime.tf_compat import v1
 
 
 def session_config(precision="float32"):

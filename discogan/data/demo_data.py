@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from discogan.image_io import save_image
-from discogan.progress import Progress
+from discogan.data.image_io import save_image
+from discogan.util.progress import Progress
 
 SCALE = 4  # draw at 4x and downsample for smooth edges
 PRINTS = ("plain", "stripes", "dots", "checks")
 FOLDER_NAME = "demo_bags"
 DOMAIN_NAMES = ("sketch", "bag")  # what trainA and trainB hold, for pages that name the directions
-SHOES_FOLDER_NAME = "demo_shoes"  # the handbags <-> shoes demo (discogan.demo_shoes)
+SHOES_FOLDER_NAME = "demo_shoes"  # the handbags <-> shoes demo (discogan.data.demo_shoes)
 SHOES_DOMAIN_NAMES = ("handbag", "shoe")
 
 

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
-from discogan.cli import STOP_SIGNALS, stops_held
-from discogan.checks import check_whole
-from discogan.image_io import ImageError
-from discogan.progress import Progress
+from discogan.data.image_io import ImageError
+from discogan.options.checks import check_whole
+from discogan.util.cli import STOP_SIGNALS, stops_held
+from discogan.util.progress import Progress
 
 
 @dataclass

@@ -12,9 +12,9 @@ import math
 from typing import NamedTuple
 
 
-from discogan.config import check_bottleneck, check_image_size
-from discogan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
-from discogan.tf_compat import tf, v1
+from discogan.gan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
+from discogan.options.config import check_bottleneck, check_image_size
+from discogan.runtime.tf_compat import tf, v1
 
 
 CODE_SIZE = 100

@@ -10,14 +10,14 @@ translation is compared with its own input and with every other input of the spl
   about 1: colour is ignored (real images of the other domain paired at random score about 1).
 - *r@1*: share of translations whose nearest input, by mean colour, is their own input; chance is 1 / N.
 
-Numpy only, like discogan/metrics.py; images are uint8 or floats in [0, 1].
+Numpy only, like discogan/scores/metrics.py; images are uint8 or floats in [0, 1].
 """
 import numpy as np
 
-from discogan.metrics import to_unit
+from discogan.scores.metrics import to_unit
 
 # A pixel is background when its darkest channel is above this ([0, 1] scale) and it touches the border through
-# such pixels: the white page of product photos. discogan.losses' colour loss uses the same level.
+# such pixels: the white page of product photos. discogan.gan.losses' colour loss uses the same level.
 BACKGROUND_LEVEL = 0.9
 MIN_OBJECT_SHARE = 0.01  # an image whose object is smaller than this (a blank page) is measured whole
 SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from discogan import checkpoint, data, networks
-from discogan.image_io import resize_lanczos, thicken_lines
-from discogan.session import session_config
-from discogan.tf_compat import tf, v1
+from discogan.data import pipeline
+from discogan.data.image_io import resize_lanczos, thicken_lines
+from discogan.gan import networks
+from discogan.runs import checkpoint
+from discogan.runtime.session import session_config
+from discogan.runtime.tf_compat import tf, v1
 
 
 GENERATORS = {"AtoB": "generator_AB", "BtoA": "generator_BA"}
@@ -32,8 +34,8 @@ def build_translation(images, direction, architecture):
     The same graph serves checkpoint inference and the SavedModel, so both give the same pixels.
     """
     check_direction(direction)
-    x = data.to_model_range(data.resize_images(images, architecture.image_size))
-    return data.from_model_range(networks.build_generator(x, GENERATORS[direction], architecture.gf,
+    x = pipeline.to_model_range(pipeline.resize_images(images, architecture.image_size))
+    return pipeline.from_model_range(networks.build_generator(x, GENERATORS[direction], architecture.gf,
                                                           training=False, bottleneck=architecture.bottleneck))
 
 
@@ -74,7 +76,7 @@ class Translator:
         self.image_size = int(translated.shape[1])
         with session.graph.as_default():
             self._image = v1.placeholder(tf.uint8, [None, None, 3], "resize_input")
-            self._resized = data.resize_images(self._image, self.image_size)
+            self._resized = pipeline.resize_images(self._image, self.image_size)
 
     @classmethod
     def from_checkpoint(cls, checkpoint_path, direction="AtoB"):

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from discogan.image_io import ImageError, list_images, load_rgb
-from discogan.tf_compat import tf
+from discogan.data.image_io import ImageError, list_images, load_rgb
+from discogan.runtime.tf_compat import tf
 
 CACHE_LIMIT_BYTES = 2 * 1024 ** 3
 # What tf.io.decode_image reads (PIL names camera JPEGs MPO). Palette and 1-bit BMP are left out: TensorFlow

@@ -6,8 +6,8 @@ loss, which made the fake term the constant ln 2 with zero gradient. Every call 
 """
 from typing import Callable, NamedTuple
 
-from discogan.colour_metrics import BACKGROUND_LEVEL
-from discogan.tf_compat import tf
+from discogan.runtime.tf_compat import tf
+from discogan.scores.colour_metrics import BACKGROUND_LEVEL
 
 
 def binary_cross_entropy_loss(logits, labels):

@@ -3,7 +3,7 @@
 One training iteration is one `session.run`. In the book's schedule it runs the generator step, then the
 discriminator step on fakes drawn from the image pool, ordered by control dependencies; with the authors'
 `--update_interval 3` an iteration runs one of the two. The input batch comes from a tf.data iterator and the
-options from `discogan.config.TrainConfig`.
+options from `discogan.options.config.TrainConfig`.
 """
 import math
 import shutil
@@ -12,16 +12,19 @@ import time
 import types
 from pathlib import Path
 
-from discogan import checkpoint, data, evaluation, networks
-from discogan.config import TrainConfig
-from discogan.image_io import encode_png, make_grid, save_image, to_uint8
-from discogan.image_pool import ImagePool
-from discogan.losses import Direction, discriminator_losses, generator_losses
-from discogan.ops import collect_update_ops
-from discogan.precision import LOSS_SCALE_SCOPE, choose, loss_scaled
-from discogan.progress import format_seconds
-from discogan.session import session_config
-from discogan.tf_compat import tf, v1
+from discogan.data import pipeline
+from discogan.data.image_io import encode_png, make_grid, save_image, to_uint8
+from discogan.gan import networks
+from discogan.gan.image_pool import ImagePool
+from discogan.gan.losses import Direction, discriminator_losses, generator_losses
+from discogan.gan.ops import collect_update_ops
+from discogan.inference import evaluation
+from discogan.options.config import TrainConfig
+from discogan.runs import checkpoint
+from discogan.runtime.precision import LOSS_SCALE_SCOPE, choose, loss_scaled
+from discogan.runtime.session import session_config
+from discogan.runtime.tf_compat import tf, v1
+from discogan.util.progress import format_seconds
 
 
 SAMPLE_COUNT = 8
@@ -63,7 +66,7 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     `iteration_ops[step % len(iteration_ops)]` is the op of iteration `step`; each increments `global_step`.
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
     (in-memory images) train the very same graph. `precision` is the one the session will use
-    (discogan.precision): float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of
+    (discogan.runtime.precision): float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of
     each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
     pooled fakes, g_train, d_train and iteration_ops.
     """
@@ -123,7 +126,7 @@ def archive_folder(folder):
 class TrainingStopped(KeyboardInterrupt):
     """Training ended by Ctrl-C or SIGTERM after saving a checkpoint, unlike a run that reached its last epoch.
 
-    A KeyboardInterrupt, so discogan.cli.run prints its message and exits with `exit_status`, 128 + the signal
+    A KeyboardInterrupt, so discogan.util.cli.run prints its message and exits with `exit_status`, 128 + the signal
     number (130 for Ctrl-C, 143 for SIGTERM) as shells report a killed command; scripts can tell the two apart.
     """
 
@@ -163,7 +166,7 @@ class StopRequest:
 class DiscoGAN:
     """Unpaired translation between domain A (`trainA/`) and domain B (`trainB/`) of `dataset_dir`.
 
-    `DiscoGAN(dataset_dir, recipe="book", **options)` takes the options of `discogan.config.TrainConfig`
+    `DiscoGAN(dataset_dir, recipe="book", **options)` takes the options of `discogan.options.config.TrainConfig`
     (`process_main --help` lists them); `model.config` is the resulting TrainConfig.
     """
 
@@ -175,9 +178,9 @@ class DiscoGAN:
         self.eval_images = (evaluation.load_split(self.dataset_dir, "val", config.image_size, config.eval_count)
                             if config.eval_freq else None)
         self.eval_history = []
-        self.files_a = data.domain_files(self.dataset_dir / "trainA", config.batch_size)
-        self.files_b = data.domain_files(self.dataset_dir / "trainB", config.batch_size)
-        self.batch_ids = data.iterations_per_epoch(self.files_a, self.files_b, config.train_size, config.batch_size)
+        self.files_a = pipeline.domain_files(self.dataset_dir / "trainA", config.batch_size)
+        self.files_b = pipeline.domain_files(self.dataset_dir / "trainB", config.batch_size)
+        self.batch_ids = pipeline.iterations_per_epoch(self.files_a, self.files_b, config.train_size, config.batch_size)
         self.total_steps = config.epochs * self.batch_ids
         run_name = config.run_name or self.dataset_dir.resolve().name
         self.checkpoint_dir = Path(config.checkpoint_dir) / run_name
@@ -204,7 +207,7 @@ class DiscoGAN:
         reconstruction weight.
         """
         config = self.config
-        x_a, x_b = data.train_batches(self.files_a, self.files_b, config.batch_size, self.batch_ids,
+        x_a, x_b = pipeline.train_batches(self.files_a, self.files_b, config.batch_size, self.batch_ids,
                                       config.load_size, config.fine_size, config.seed)
         self.global_step = v1.train.get_or_create_global_step()
         epoch = self.global_step // self.batch_ids
@@ -249,8 +252,8 @@ class DiscoGAN:
             if self.at_end(step):
                 return step
             writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
-            self.sample_images = (data.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
-                                  data.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
+            self.sample_images = (pipeline.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
+                                  pipeline.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
                   f"{len(self.files_b)} B images, {self.batch_ids} iterations per epoch, step {step} of "
                   f"{self.total_steps}; checkpoints in {self.checkpoint_dir}, logs in {self.log_dir}, "

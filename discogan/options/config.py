@@ -3,7 +3,7 @@
 `TrainConfig` is what `DiscoGAN` trains with, what `process_main --help` lists, what the README's flag table
 shows (a test compares them) and what `config.json` records beside the checkpoints, whole, so translate,
 export and evaluate rebuild the networks from it. A recipe is a named set of values applied over the defaults
-(discogan.presets); a flag given explicitly always wins over the recipe.
+(discogan.options.presets); a flag given explicitly always wins over the recipe.
 """
 import dataclasses
 import importlib.metadata
@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from discogan.checks import check_bottleneck, check_image_size, check_precision, check_whole
-from discogan.presets import RECIPES
+from discogan.options.checks import check_bottleneck, check_image_size, check_precision, check_whole
+from discogan.options.presets import RECIPES
 
 
 def option(default, help_text):

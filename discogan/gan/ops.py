@@ -5,7 +5,7 @@ Data layout is NHWC, the layout TensorFlow's CPU (oneDNN) and GPU (cuDNN) kernel
 """
 import contextlib
 
-from discogan.tf_compat import tf, v1
+from discogan.runtime.tf_compat import tf, v1
 
 
 WEIGHT_INIT_STDDEV = 0.02  # DCGAN / DiscoGAN initialisation

@@ -2,7 +2,7 @@
 
 Both read the same way, as values laid over TrainConfig's defaults (as nanoGPT's config/ files are); a flag
 given explicitly always wins. A demo also names the built-in dataset it draws, by its cache folder
-(discogan.demo_data), and the recipe it starts from. Nothing is imported here, so the table costs nothing to read.
+(discogan.data.demo_data), and the recipe it starts from. Nothing is imported here, so the table costs nothing to read.
 """
 
 # The DiscoGAN authors' release (SKTBrain/DiscoGAN, image_translation.py): no 1x1 code, feature matching 0.9 of

@@ -7,7 +7,7 @@ otherwise return the new image. The book built a pool and then ignored its outpu
 step consumes it. The pool lives in variables, so a training step needs no host round-trip and the pool is
 saved with the checkpoint.
 """
-from discogan.tf_compat import tf, v1
+from discogan.runtime.tf_compat import tf, v1
 
 
 def pool_query(buffer, count, images, swap_draws, slot_draws):

@@ -4,7 +4,7 @@ import re
 import warnings
 from pathlib import Path
 
-from discogan.tf_compat import tf
+from discogan.runtime.tf_compat import tf
 
 
 CONFIG_FILE = "config.json"

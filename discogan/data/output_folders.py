@@ -13,8 +13,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from discogan.cli import UserError, stops_held
-from discogan.image_io import give_ordinary_permissions
+from discogan.data.image_io import give_ordinary_permissions
+from discogan.util.cli import UserError, stops_held
 
 
 def check_apart(inputs, folders):

@@ -6,19 +6,22 @@ L1, PSNR, SSIM, for a sketch output domain edge F1, and the faithfulness of the 
 the true counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no
 pairs, the diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance
 between real and generated patches; where both domains are photos (handbags <-> shoes), whether each translation
-keeps its input object's colour, palette and texture (discogan/colour_metrics.py). Four reference points give the numbers a scale: the same network untrained
+keeps its input object's colour, palette and texture (discogan/scores/colour_metrics.py). Four reference points give the numbers a scale: the same network untrained
 (same seed), the trivial translator that outputs the target domain's mean image, a realistic translator that
 ignores its input (each translation is the real target-domain image of the next input), and the identity,
-perfectly faithful but not realistic. See discogan/metrics.py.
+perfectly faithful but not realistic. See discogan/scores/metrics.py.
 """
 from pathlib import Path
 
 import numpy as np
 
-from discogan import checkpoint, colour_metrics, data, metrics, networks
-from discogan.config import check_whole
-from discogan.image_io import list_images, to_uint8
-from discogan.inference import CycleModel
+from discogan.data import pipeline
+from discogan.data.image_io import list_images, to_uint8
+from discogan.gan import networks
+from discogan.inference.translator import CycleModel
+from discogan.options.config import check_whole
+from discogan.runs import checkpoint
+from discogan.scores import colour_metrics, metrics
 
 DIRECTIONS = ("a2b", "b2a")
 REFERENCES = ("untrained", "mean_image", "real_shuffled", "identity")
@@ -54,7 +57,7 @@ def sketch_output(sketch_domain, images_a, images_b):
 
 
 def direction_scores(images, paired, sketch_output, colour, seed):
-    """One direction's metrics: discogan.metrics', and colour_metrics' where both domains are photos."""
+    """One direction's metrics: discogan.scores.metrics', and colour_metrics' where both domains are photos."""
     return {**metrics.translation_metrics(images, paired, sketch_output, seed),
             **(colour_metrics.colour_scores(images["input"], images["translated"]) if colour
                else dict.fromkeys(colour_metrics.KEYS))}
@@ -111,7 +114,7 @@ def load_split(dataset_dir, split, image_size, limit=None):
         files = [[domain[stem] for stem in stems] for domain in by_stem]
     else:
         files = [domain_files[:limit] for domain_files in files]
-    return data.load_batch(files[0], image_size), data.load_batch(files[1], image_size), paired
+    return pipeline.load_batch(files[0], image_size), pipeline.load_batch(files[1], image_size), paired
 
 
 def format_table(results):

@@ -1,0 +1,1 @@
+"""TensorFlow itself: imported quietly, session options, the precision a session runs in."""

@@ -1,0 +1,1 @@
+"""Image scores in plain numpy: quality and colour metrics, with no TensorFlow."""

@@ -1,0 +1,1 @@
+"""What the commands share beyond GANs: command lines and progress lines."""
