@@ -13,8 +13,8 @@ from functools import partial
 
 from discogan.data.image_io import ImageError
 from discogan.options.checks import check_whole
-from discogan.util.cli import STOP_SIGNALS, stops_held
 from discogan.util.progress import Progress
+from discogan.util.stops import stops_blocked, stops_held, unblock_stops
 
 
 @dataclass
@@ -50,7 +50,7 @@ def _quiet_worker():
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    unblock_stops()
 
 
 @contextmanager
@@ -60,11 +60,8 @@ def _pool(workers):
     A worker stopped by the pool before its initializer ran lost the signal (Python drops one that early) and
     hung the pool's shutdown; blocked, the signal waits until _quiet_worker has set what it does.
     """
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
+    with stops_blocked():
         pool = multiprocessing.Pool(workers, initializer=_quiet_worker)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     with pool:
         yield pool
 

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from discogan.data.image_io import give_ordinary_permissions
-from discogan.util.cli import UserError, stops_held
+from discogan.util.cli import UserError
+from discogan.util.stops import stops_held
 
 
 def check_apart(inputs, folders):

@@ -10,16 +10,14 @@ import difflib
 import inspect
 import os
 import re
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 
 import fire
 from fire.parser import DefaultParseValue
 
+from discogan.util.stops import sigterm_as_interrupt
+
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 is_flag = re.compile(r"--|-[a-zA-Z]").match  # fire's test: a negative number is a value, not a flag
 
 
@@ -27,44 +25,14 @@ class UserError(ValueError):
     """A mistake in the command (missing folder, output in the way); printed without a traceback."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be so the same cleanup runs (a killed run left its staging folders)."""
-    exit_status = 128 + signal.SIGTERM
-
-
-def _raise_terminated(signum, frame):
-    raise Terminated()
-
-
-@contextmanager
-def stops_held():
-    """Note Ctrl-C and SIGTERM instead of acting on them during the block, and act on the first one at its end.
-
-    Yields the list of the signals noted, so that a loop can stop early. A handler's exception lands anywhere, even
-    between taking a lock and the `try` that gives it back: one such lock hung a process pool's shutdown. Python
-    runs handlers in the main thread only, so elsewhere nothing needs holding; an ignored signal stays ignored.
-    """
-    caught, previous = [], {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum))
-                    for signum in STOP_SIGNALS if signal.getsignal(signum) not in (signal.SIG_IGN, None)}
-    try:
-        yield caught
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if caught:
-            signal.raise_signal(caught[0])
-
-
 def run(main, interrupted="interrupted"):
     """fire.Fire(main) without echoing its return value; bad flags, errors, Ctrl-C and SIGTERM end in one line.
 
     An interruption that carries its own message (it says what was left where) prints that instead of `interrupted`.
     """
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        fire.Fire(main, command=fire_command(main, sys.argv[1:]), serialize=lambda _: None)
+        with sigterm_as_interrupt():
+            fire.Fire(main, command=fire_command(main, sys.argv[1:]), serialize=lambda _: None)
     except (ValueError, OSError) as error:
         if os.environ.get("DISCOGAN_DEBUG"):
             raise
@@ -73,8 +41,6 @@ def run(main, interrupted="interrupted"):
     except KeyboardInterrupt as stop:
         print(str(stop) or interrupted, file=sys.stderr)
         sys.exit(getattr(stop, "exit_status", 130))
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def fire_command(main, args):
