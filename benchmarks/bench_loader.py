@@ -81,17 +81,18 @@ def waiting_share(args, dataset_dir):
     model = DiscoGAN(dataset_dir, batch_size=args.batch_size, load_size=args.load_size, fine_size=args.fine_size,
                      image_size=args.fine_size, seed=0, pool_size=0)
     inputs = model.graph.get_operation_by_name("IteratorGetNext").outputs
+    train_op = model.train_step.iteration_ops[0]
     with v1.Session(graph=model.graph) as session:
         session.run(v1.global_variables_initializer())
         fixed = session.run(inputs)
         for _ in range(2):  # warm up both paths (and fill the cache)
-            session.run(model.train_op)
-            session.run(model.train_op, dict(zip(inputs, fixed)))
+            session.run(train_op)
+            session.run(train_op, dict(zip(inputs, fixed)))
         times = {"iterator": [], "fed": []}
         for _ in range(args.steps):
             for kind, feed in (("iterator", None), ("fed", dict(zip(inputs, fixed)))):
                 start = time.perf_counter()
-                session.run(model.train_op, feed)
+                session.run(train_op, feed)
                 times[kind].append(time.perf_counter() - start)
     iterator, fed = (statistics.median(times[kind]) for kind in ("iterator", "fed"))
     return {"bench": "wait", "batch_size": args.batch_size, "steps": args.steps,

@@ -101,7 +101,7 @@ def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="bo
 
     from discogan.options.config import TrainConfig
     from discogan.runtime.session import session_config
-    from discogan.training.discogan import build_train_step
+    from discogan.gan.train_step import build_train_step
 
     v1 = tf.compat.v1
     build_start = time.perf_counter()

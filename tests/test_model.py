@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from discogan.gan.train_step import linear_decay_learning_rate
 from discogan.runtime.session import session_config
-from discogan.training.discogan import DiscoGAN, linear_decay_learning_rate
+from discogan.training.discogan import DiscoGAN
 
 v1 = tf.compat.v1
 
@@ -29,7 +30,7 @@ def test_one_step_updates_both_networks_the_moving_averages_and_the_step(model):
     names = ["generator_AB/dwn2/conv/weights", "discriminator_B/dwn2/conv/weights",
              "generator_AB/dwn2/bn/moving_mean", "generator_BA/up2/bn/moving_variance"]
     before = model.sess.run([variable(model, n) for n in names] + [model.global_step])
-    model.sess.run(model.train_op)
+    model.sess.run(model.train_step.iteration_ops[0])
     after = model.sess.run([variable(model, n) for n in names] + [model.global_step])
     for name, old, new in zip(names, before, after):
         assert not np.allclose(old, new), f"{name} did not change"
@@ -49,12 +50,13 @@ def test_inference_output_does_not_depend_on_the_rest_of_the_batch(model):
 
 def test_discriminator_step_consumes_the_pool_output(model):
     fixed = {tensor: np.zeros(tensor.shape.as_list(), np.float32)
-             for tensor in (model.pooled_fake_a, model.pooled_fake_b)}
-    fake_term = model.losses["db_loss_fake"]
+             for tensor in (model.train_step.pooled_fake_a, model.train_step.pooled_fake_b)}
+    fake_term = model.train_step.losses["db_loss_fake"]
     baseline = model.sess.run(fake_term, fixed)
-    fixed[model.pooled_fake_b] = np.ones(model.pooled_fake_b.shape.as_list(), np.float32)
+    fixed[model.train_step.pooled_fake_b] = np.ones(model.train_step.pooled_fake_b.shape.as_list(), np.float32)
     assert model.sess.run(fake_term, fixed) != baseline
-    gradients = tf.gradients(model.losses["d_loss"], [model.pooled_fake_a, model.pooled_fake_b])
+    step = model.train_step
+    gradients = tf.gradients(step.losses["d_loss"], [step.pooled_fake_a, step.pooled_fake_b])
     assert all(g is not None for g in gradients)
 
 
@@ -77,7 +79,7 @@ def test_learning_rate_follows_the_global_step(model):
 
 
 def test_losses_are_finite(model):
-    values = model.sess.run(model.losses)
+    values = model.sess.run(model.train_step.losses)
     assert all(math.isfinite(v) for v in values.values())
     assert set(values) >= {"g_loss_a2b", "g_loss_b2a", "g_loss", "db_loss", "da_loss", "d_loss",
                            "db_loss_real", "db_loss_fake", "da_loss_real", "da_loss_fake"}
@@ -107,5 +109,5 @@ def test_moving_averages_learn_from_translations_of_real_images_only(model):
     moving = variable(model, "generator_AB/dwn2/bn/moving_mean")
     batch_mean = model.sess.run(tf.reduce_mean(conv, axis=[0, 1, 2]), feed)
     before = model.sess.run(moving)
-    model.sess.run(model.train_op, feed)
+    model.sess.run(model.train_step.iteration_ops[0], feed)
     np.testing.assert_allclose(model.sess.run(moving), before - 0.1 * (before - batch_mean), rtol=1e-4, atol=1e-6)

@@ -92,7 +92,7 @@ def test_the_bfloat16_rewrite_reaches_the_optimised_graph():
 
 def train_losses(chosen_for_graph, chosen_for_session, iterations=6):
     """(g_loss, d_loss) of each of `iterations` book-recipe iterations of a small model on fixed random images."""
-    from discogan.training.discogan import build_train_step
+    from discogan.gan.train_step import build_train_step
     graph = tf.Graph()
     with graph.as_default():
         v1.set_random_seed(0)

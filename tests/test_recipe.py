@@ -15,7 +15,7 @@ from discogan.inference.translator import Translator
 from discogan.options.config import TrainConfig
 from discogan.options.presets import RECIPES
 from discogan.train import process_main
-from discogan.training.discogan import build_train_step, reconstruction_weight
+from discogan.gan.train_step import build_train_step, reconstruction_weight
 
 v1 = tf.compat.v1
 

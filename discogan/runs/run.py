@@ -1,0 +1,106 @@
+"""A training run's checkpoints over its life: resume from the newest intact one, save, keep the newest five, and
+move an earlier run aside for --fresh."""
+import shutil
+import time
+from pathlib import Path
+
+from discogan.gan.networks import Architecture
+from discogan.gan.train_step import POOL_SCOPE
+from discogan.runs import checkpoint
+from discogan.runtime.precision import LOSS_SCALE_SCOPE
+from discogan.runtime.tf_compat import tf, v1
+
+KEEP_CHECKPOINTS = 5  # the newest checkpoints kept on disk, across restarts too
+
+
+def archive_folder(folder):
+    """Move an earlier run's folder aside (never delete it) so a fresh run starts empty."""
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        target = folder.with_name(f"{folder.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+        shutil.move(str(folder), str(target))
+        print(f"moved the earlier run's {folder} to {target}")
+
+
+def check_same_run(record, config, dataset_dir, checkpoint_dir):
+    """Refuse to resume a checkpoint (config.json `record`) of another architecture or another dataset folder."""
+    saved, wanted = Architecture.of(record), Architecture.of(config)
+    if saved != wanted:
+        details = ", ".join(f"--{key} {old} there, {new} now" for key, old, new
+                            in zip(wanted._fields, saved, wanted) if old != new)
+        raise ValueError(f"{checkpoint_dir} holds a different model ({details}): pass --fresh to move it "
+                         f"aside, or another --checkpoint_dir")
+    trained_on, dataset = record.get("dataset_dir"), str(Path(dataset_dir).resolve())
+    if trained_on is not None and trained_on != dataset:
+        raise ValueError(f"{checkpoint_dir} holds a model trained on {trained_on}, not on {dataset}: pass "
+                         f"--run_name NAME to train a separate run, or --fresh to move the old one aside (if the "
+                         f"data only moved, correct dataset_dir in {checkpoint_dir / checkpoint.CONFIG_FILE})")
+
+
+class RunCheckpoints:
+    """The checkpoints of one training run in `folder`, for the variables of the graph it is made in."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.saver = v1.train.Saver(max_to_keep=KEEP_CHECKPOINTS, save_relative_paths=True)  # the folder can move
+        self.stale = []  # found beyond KEEP_CHECKPOINTS on resume; deleted once a new one is saved
+
+    def save(self, session, step):
+        """Save the checkpoint of `step`, then delete the stale ones a resume found beyond KEEP_CHECKPOINTS.
+
+        No meta graph: nothing reads it (translate and export rebuild the graph from config.json) and it was the
+        file a full disk left half-written. A failed save removes what it wrote and ends the run in one line.
+        """
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.saver.save(session, str(self.folder / checkpoint.MODEL_NAME), global_step=step,
+                                   write_meta_graph=False)
+        except (OSError, tf.errors.OpError) as error:
+            checkpoint.remove_failed_save(self.folder, step)
+            raise OSError(f"could not save the checkpoint of step {step} in {self.folder}: "
+                          f"{checkpoint.failure_reason(error)}; the checkpoints saved before it are kept") from error
+        for prefix in self.stale:
+            checkpoint.remove_checkpoint(prefix)
+        self.stale = []
+        return path
+
+    def resume(self, session, check_record, pool_size):
+        """Restore the newest intact checkpoint into `session`, after `check_record(config.json)`; None when there is
+        none, else its prefix.
+
+        The Saver only prunes checkpoints it knows, so it is told of those on disk: the newest KEEP_CHECKPOINTS are
+        kept across restarts, older ones go at the next save.
+        """
+        prefixes = checkpoint.checkpoint_prefixes(self.folder)
+        if not prefixes:
+            return None
+        check_record(checkpoint.load_config(self.folder))
+        prefix = checkpoint.restore_newest_intact(
+            prefixes[::-1], lambda prefix: self.restore(session, prefix, pool_size),
+            f"no checkpoint in {self.folder} reads back whole: pass --fresh to move them aside and start again")
+        self.saver.recover_last_checkpoints(prefixes[-KEEP_CHECKPOINTS:])
+        self.stale = prefixes[:-KEEP_CHECKPOINTS]
+        return prefix
+
+    def restore(self, session, prefix, pool_size):
+        """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty, and float16's
+        loss scale starts afresh from a checkpoint written in another precision.
+
+        Resuming beats refusing: a pool only holds fakes of the last pool_size / batch_size iterations, so an
+        empty one costs what the first iterations of any run cost, and refills by itself; the loss scale finds its
+        level in a few steps.
+        """
+        saved = checkpoint.variable_shapes(prefix)
+        variables = session.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
+        restart = [v for v in variables if v.op.name.startswith((POOL_SCOPE, LOSS_SCALE_SCOPE))
+                   and saved.get(v.op.name) != v.shape.as_list()]
+        if not restart:
+            self.saver.restore(session, prefix)
+            return
+        with session.graph.as_default():
+            v1.train.Saver([v for v in variables if v not in restart]).restore(session, prefix)
+        if any(v.op.name.startswith(POOL_SCOPE) for v in restart):
+            print(f"the image pools were saved with --pool_size {saved.get(f'{POOL_SCOPE}A/buffer', [0])[0]}, now "
+                  f"{pool_size}: they start empty", flush=True)
+        if any(v.op.name.startswith(LOSS_SCALE_SCOPE) for v in restart):
+            print("the checkpoint was written in another precision: the float16 loss scale starts afresh", flush=True)

@@ -1,0 +1,85 @@
+"""The training loop: iterations of a built DiscoGAN until the last epoch, a stop signal or --time_limit, with a
+progress line per iteration and samples, evaluations and checkpoints as often as the flags say."""
+import math
+import time
+
+from discogan.data.image_io import encode_png, save_image
+from discogan.inference import evaluation
+from discogan.runtime.tf_compat import v1
+from discogan.util.progress import format_seconds
+
+
+def format_loss(value):
+    """A loss for the progress line; '-' before its first step (not nan, which reads as a diverged run)."""
+    return "-" if value is None else f"{value:.4f}"
+
+
+class TrainingLoop:
+    """Runs `model`'s iterations in its open session, logging to `writer`; stops early once `stops` (the signals
+    noted by discogan.util.stops.stops_held) is not empty."""
+
+    def __init__(self, model, writer, stops):
+        self.model, self.writer, self.stops = model, writer, stops
+        self.start = time.time()
+
+    def run(self, step):
+        """Train from `step`; returns the step reached."""
+        model, config, start_step = self.model, self.model.config, step
+        last = {"d_loss": None, "g_loss": None}  # with --update_interval > 1 the G loss comes from iteration 1 on
+        while step < model.total_steps and not self.stops:
+            epoch, idx = divmod(step, model.batch_ids)
+            step_start = time.time()
+            result = model.sess.run(model.iteration_fetches[step % len(model.iteration_fetches)])
+            step += 1
+            for summary in result["summary"]:
+                self.writer.add_summary(summary, step)
+            losses = {key: value for key, value in result.items() if key.endswith("_loss")}
+            if not all(math.isfinite(value) for value in losses.values()):
+                raise FloatingPointError(f"loss became {losses} at step {step}")
+            last.update(losses)
+            elapsed = time.time() - self.start
+            remaining = elapsed / (step - start_step) * (model.total_steps - step)
+            if config.time_limit:
+                remaining = min(remaining, max(config.time_limit - elapsed, 0.0))
+            print(f"Epoch: [{epoch:2d}] [{idx:4d}/{model.batch_ids:4d}] time: {elapsed:4.4f}, "
+                  f"d_loss: {format_loss(last['d_loss'])}, g_loss: {format_loss(last['g_loss'])}, "
+                  f"{config.batch_size / (time.time() - step_start):.1f} pairs/s, ETA {format_seconds(remaining)}",
+                  flush=True)
+            if step % config.print_freq == 0:
+                model.sample_model(epoch, idx)
+            if config.eval_freq and step % config.eval_freq == 0:
+                self.evaluate(step)
+            if step % config.save_freq == 0:
+                model.save_model(step)
+            if self.out_of_time():
+                break
+        return step
+
+    def out_of_time(self):
+        """True once --time_limit seconds of training have passed (never without a limit)."""
+        limit = self.model.config.time_limit
+        if limit and time.time() - self.start >= limit:
+            print(f"--time_limit {limit:g} s reached: saving a checkpoint", flush=True)
+            return True
+        return False
+
+    def evaluate(self, step):
+        """Score the fixed validation subset (discogan.evaluate's metrics); log eval/ scalars and an images/ picture,
+        which also goes to sample_dir/val_STEP.png."""
+        model = self.model
+        images_a, images_b, paired = model.eval_images
+        outputs = evaluation.in_batches(model.translate_samples, images_a, images_b, model.config.batch_size)
+        scores = evaluation.score(outputs, images_a, images_b, paired)
+        values = [v1.Summary.Value(tag=f"eval/{direction}/{key}", simple_value=value)
+                  for direction, metrics in scores.items() for key, value in metrics.items() if value is not None]
+        picture = model.cycle_picture(images_a, images_b, outputs)
+        values.append(v1.Summary.Value(tag="images/val", image=v1.Summary.Image(
+            height=picture.shape[0], width=picture.shape[1], colorspace=3,
+            encoded_image_string=encode_png(picture))))
+        self.writer.add_summary(v1.Summary(value=values), step)
+        save_image(model.sample_dir / f"val_{step:06d}.png", picture)
+        model.eval_history.append({"step": step, "elapsed_s": round(time.time() - self.start, 1), **scores})
+        print(f"eval at step {step}: " + "; ".join(
+            f"{direction} " + ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if value is not None)
+            for direction, metrics in scores.items()), flush=True)
+        return scores
