@@ -17,8 +17,9 @@ from PIL import Image, UnidentifiedImageError
 
 from discogan.data import demo_data
 from discogan.data.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
+from discogan.gan.networks import GENERATOR_SCOPES
 from discogan.inference.evaluation import is_sketch_domain
-from discogan.inference.translator import GENERATORS, SKETCH_SCALE, check_direction, open_translator
+from discogan.inference.translator import SKETCH_SCALE, check_direction, open_translator
 from discogan.options.config import TrainConfig
 from discogan.runs import checkpoint
 
@@ -178,11 +179,11 @@ class AppModel:
         self._pixels = PixelBudget(PIXELS_IN_FLIGHT)
         self.translators = {}
         try:
-            for direction in GENERATORS:
+            for direction in GENERATOR_SCOPES:
                 self.translators[direction] = open_translator(checkpoint_dir, saved_model, direction)
             self.image_size = self.translators["AtoB"].image_size
             blank_canvas = encode_png(np.full((SKETCH_SCALE * self.image_size,) * 2 + (3,), 255, np.uint8))
-            for direction in GENERATORS:  # TensorFlow's first runs are slow: not on the user's first stroke
+            for direction in GENERATOR_SCOPES:  # TensorFlow's first runs are slow: not on the user's first stroke
                 self.translate(blank_canvas, direction)
         except BaseException:
             self.close()

@@ -16,7 +16,6 @@ from discogan.runtime.session import session_config
 from discogan.runtime.tf_compat import tf, v1
 
 
-GENERATORS = {"AtoB": "generator_AB", "BtoA": "generator_BA"}
 SIGNATURES = {"AtoB": "a2b", "BtoA": "b2a"}  # the SavedModel's signature per direction
 IMAGES_KEY = "images"  # the signatures' input and output name
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -24,7 +23,7 @@ SKETCH_SCALE = 4  # training sketches are thickened at pix2pix size: 256 pixels 
 
 
 def check_direction(direction):
-    if direction not in GENERATORS:
+    if direction not in networks.GENERATOR_SCOPES:
         raise ValueError(f"--direction must be AtoB or BtoA, got {direction!r}")
 
 
@@ -35,15 +34,16 @@ def build_translation(images, direction, architecture):
     """
     check_direction(direction)
     x = pipeline.to_model_range(pipeline.resize_images(images, architecture.image_size))
-    return pipeline.from_model_range(networks.build_generator(x, GENERATORS[direction], architecture.gf,
-                                                          training=False, bottleneck=architecture.bottleneck))
+    translated = networks.build_generator(x, networks.GENERATOR_SCOPES[direction], architecture.gf, training=False,
+                                          bottleneck=architecture.bottleneck)
+    return pipeline.from_model_range(translated)
 
 
 def restore_generators(session, folder, prefix, record):
     """Restore the graph's generator variables from checkpoint `prefix`, after checking they fit config.json's
     `record`; the rest of the checkpoint (discriminators, optimiser slots) is not read."""
     variables = [v for v in session.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
-                 if v.op.name.startswith(tuple(GENERATORS.values()))]
+                 if v.op.name.startswith(tuple(networks.GENERATOR_SCOPES.values()))]
     mismatches = checkpoint.variable_mismatches(checkpoint.variable_shapes(prefix), variables)
     if mismatches:
         architecture = networks.Architecture.of(record)
