@@ -6,12 +6,11 @@ Signatures `a2b` and `b2a` take uint8 images [N, H, W, 3] of any size under the 
 uint8 [N, size, size, 3] translations under `images`. TF Serving serves EXPORT_DIR/<version>/, so the model goes
 to EXPORT_DIR/1 (--version for another).
 """
-import os
 import shutil
 from pathlib import Path
 
 
-from discogan.data.output_folders import check_free, swap_in
+from discogan.data.output_folders import check_free, leftover_name, remove_stale_leftovers, swap_in
 from discogan.gan import networks
 from discogan.inference.translator import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 from discogan.options.config import check_whole
@@ -46,7 +45,8 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
             translated = build_translation(images, direction, networks.Architecture.of(record))
             signatures[name] = v1.saved_model.predict_signature_def({IMAGES_KEY: images}, {IMAGES_KEY: translated})
         # Build beside the target and swap it in, so a failed export never leaves half a model to be served.
-        staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        remove_stale_leftovers(target)
+        staging = target.with_name(leftover_name(target, "partial"))
         try:
             with v1.Session(graph=graph, config=session_config()) as session:
                 restore_generators(session, folder, prefix, record)
