@@ -135,14 +135,14 @@ def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
     assert prefix is not None and 3 <= tf.train.load_variable(prefix, "global_step") < 4000
 
 
-def test_help_and_the_readme_table_list_every_option():
+def test_help_and_the_docs_flag_table_list_every_option():
     result = subprocess.run([sys.executable, "-m", "discogan.train", "process_main", "--help"], cwd=REPO,
                             capture_output=True, text=True, env={**os.environ, "PAGER": "cat", "PYTHONPATH": str(REPO)})
-    readme = (REPO / "README.md").read_text()
+    flags = (REPO / "docs" / "flags.md").read_text()
     for option in ("demo", *(field.name for field in dataclasses.fields(TrainConfig))):
         assert f"--{option}" in result.stdout + result.stderr, option
-    assert config.markdown_table() in readme, "README's flag table differs from discogan.options.config: paste " \
-                                              "python -c 'from discogan import config; print(config.markdown_table())'"
+    assert config.markdown_table() in flags, "docs/flags.md's flag table differs from discogan.options.config: " \
+        "paste python -c 'from discogan.options import config; print(config.markdown_table())'"
 
 
 def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_path, capsys):

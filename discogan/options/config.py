@@ -1,6 +1,6 @@
 """Every training option in one place: its default (the book's), its help text and its check.
 
-`TrainConfig` is what `DiscoGAN` trains with, what `process_main --help` lists, what the README's flag table
+`TrainConfig` is what `DiscoGAN` trains with, what `process_main --help` lists, what docs/flags.md's flag table
 shows (a test compares them) and what `config.json` records beside the checkpoints, whole, so translate,
 export and evaluate rebuild the networks from it. A recipe is a named set of values applied over the defaults
 (discogan.options.presets); a flag given explicitly always wins over the recipe.
@@ -118,7 +118,7 @@ def help_lines():
 
 
 def markdown_table():
-    """The README's flag table, made from the options themselves so the two cannot drift apart."""
+    """docs/flags.md's flag table, made from the options themselves so the two cannot drift apart."""
     rows = ["| flag | default | meaning |", "| --- | --- | --- |",
             "| `--demo` | False | train on a built-in synthetic dataset with small, fast settings: sketches <-> bags, "
             "or `--demo shoes` for bags <-> shoes |"]
