@@ -31,11 +31,23 @@ def test_no_command_imports_another():
         assert not imported & (commands - {name}), f"{name} imports {imported & commands}"
 
 
-def test_the_readme_layout_table_names_every_module_and_folder():
+def layout_rows():
+    """The README's layout table: {folder named in a row's first cell: the rest of that row}."""
     readme = (PACKAGE.parent / "README.md").read_text()
+    section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) > 1 and cells[0].startswith("`") and cells[0].endswith("/`"):
+            rows[cells[0].strip("`")] = " | ".join(cells[1:])
+    return rows
+
+
+def test_the_readme_layout_table_names_every_module_and_folder():
+    """Each package folder has a row, and each module is named in its own folder's row."""
+    rows = layout_rows()
     for path in PACKAGE.rglob("*.py"):
-        relative = path.relative_to(PACKAGE.parent).as_posix()
+        folder = path.parent.relative_to(PACKAGE.parent).as_posix() + "/"
+        assert folder in rows, f"no row for {folder}"
         if path.stem != "__init__":
-            assert f"`{relative}`" in readme, relative
-        elif path.parent != PACKAGE:
-            assert f"`{path.parent.relative_to(PACKAGE.parent).as_posix()}/`" in readme, relative
+            assert f"`{path.name}`" in rows[folder], f"{path.name} is not in the row of {folder}"

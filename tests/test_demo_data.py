@@ -25,7 +25,7 @@ def test_pairs_are_a_grey_outline_and_a_coloured_bag_of_the_same_shape():
 
 
 def test_the_sketch_demo_draws_the_pixels_it_always_drew():
-    """Its held-out scores in the README and benchmarks hold only for these pixels."""
+    """Its held-out scores in benchmarks/README.md hold only for these pixels."""
     rng, digest = np.random.default_rng(0), hashlib.sha256()
     for _ in range(8):
         for image in draw_bag(rng):
