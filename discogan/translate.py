@@ -46,7 +46,7 @@ def collect_inputs(pattern, recursive=False):
 
 def glob_files(pattern, recursive):
     """The files a glob pattern matches. With recursive, `**` spans sub-folders but never enters a linked folder:
-    glob.glob followed symbolic link loops, hanging on two and repeating an image 41 times for one."""
+    a link that loops back neither hangs the search nor repeats images."""
     if not recursive:
         return sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
     parts = Path(pattern).parts

@@ -45,8 +45,8 @@ def check_counts(**flags):
 def _quiet_worker():
     """Leave Ctrl-C to the parent, which stops the pool and cleans up, and die silently when the pool stops.
 
-    A worker inherits the parent's signal handlers (one raising in a worker printed a traceback instead of
-    stopping) and, from _pool, blocked stop signals, which it takes once its own handlers are set.
+    A worker inherits the parent's signal handlers, which would raise in it, and, from _pool, blocked stop
+    signals, which it takes once its own handlers are set.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -57,8 +57,8 @@ def _quiet_worker():
 def _pool(workers):
     """A process pool started with Ctrl-C and SIGTERM blocked, so its threads leave them to the main thread.
 
-    A worker stopped by the pool before its initializer ran lost the signal (Python drops one that early) and
-    hung the pool's shutdown; blocked, the signal waits until _quiet_worker has set what it does.
+    Python drops a signal that reaches a worker before its initializer has run, which hangs the pool's shutdown;
+    blocked, the signal waits until _quiet_worker has set what it does.
     """
     with stops_blocked():
         pool = multiprocessing.Pool(workers, initializer=_quiet_worker)

@@ -1,7 +1,7 @@
 """Output folders that are filled out of sight and put in place only once complete, all of them together.
 
-The book rmtree'd an existing trainA before writing; here a non-empty output folder is refused unless the user
-asks for --overwrite, and the user sees either every old output folder or every new one, never a mix: new folders
+A non-empty output folder is refused unless the user asks for --overwrite, and the user sees either every old
+output folder or every new one, never a mix: new folders
 are staged beside the outputs, swapped in by renames that Ctrl-C and SIGTERM cannot split, and only then are the
 old ones deleted.
 """

@@ -3,9 +3,8 @@
 The discriminator sees a mix of the newest fakes and fakes from earlier steps, which damps oscillation.
 Semantics per image, in batch order: while the pool holds fewer than `pool_size` images, store the new image
 and return it; once full, with probability 0.5 return a stored image and put the new one in its place,
-otherwise return the new image. The book built a pool and then ignored its output; here the discriminator
-step consumes it. The pool lives in variables, so a training step needs no host round-trip and the pool is
-saved with the checkpoint.
+otherwise return the new image; the discriminator step trains on what it returns. The pool lives in variables,
+so a training step needs no host round-trip and the pool is saved with the checkpoint.
 """
 from discogan.runtime.tf_compat import tf, v1
 

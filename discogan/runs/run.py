@@ -48,8 +48,8 @@ class RunCheckpoints:
     def save(self, session, step):
         """Save the checkpoint of `step`, then delete the stale ones a resume found beyond KEEP_CHECKPOINTS.
 
-        No meta graph: nothing reads it (translate and export rebuild the graph from config.json) and it was the
-        file a full disk left half-written. A failed save removes what it wrote and ends the run in one line.
+        No meta graph: nothing reads it (translate and export rebuild the graph from config.json). A failed save
+        removes what it wrote and ends the run in one line.
         """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -47,9 +47,9 @@ def fire_command(main, args):
     """The arguments to hand fire: `args` once their flags and values are checked against the command, or a request
     for help.
 
-    fire calls the command before it reports a flag it could not use, so `--resise 64` cost a whole run, and before
-    it shows help asked for after a flag (`--path X --help`). `main` is a function or, as for train, a dict of them
-    named by the first argument.
+    fire would run the command before reporting a flag it cannot use (`--resise 64`), and before showing help asked
+    for after a flag (`--path X --help`). `main` is a function or, as for train, a dict of them named by the first
+    argument.
     """
     chosen = [args[0]] if isinstance(main, dict) and args and args[0] in main else []
     if "-h" in args or "--help" in args:
@@ -94,8 +94,8 @@ def split_arguments(args):
 def check_values(values, parameters, named):
     """Refuse values that follow no flag, beyond those filling required parameters not `named` by a flag.
 
-    fire gives such a value to the next parameter not given, whatever it is: `--a_side left 2` (meant
-    `--workers 2`) set --overwrite and replaced a folder.
+    fire gives such a value to the next parameter not given, whatever it is: in `--a_side left 2` the 2 would
+    set --overwrite.
     """
     if any(parameter.kind == parameter.VAR_POSITIONAL for parameter in parameters.values()):
         return

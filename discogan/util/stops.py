@@ -48,8 +48,8 @@ def stops_held(announce=None, act_at_end=True):
     at its end.
 
     Yields the list of the signals noted, so that a loop can stop early; `announce(signum)` is called on each. A
-    handler's exception lands anywhere, even between taking a lock and the `try` that gives it back: one such lock
-    hung a process pool's shutdown. Python runs handlers in the main thread only, so elsewhere nothing needs
+    handler's exception lands anywhere, even between taking a lock and the `try` that gives it back, and leaves
+    the lock taken for good. Python runs handlers in the main thread only, so elsewhere nothing needs
     holding; an ignored signal stays ignored.
     """
     caught, previous = [], {}
