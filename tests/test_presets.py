@@ -59,8 +59,10 @@ def test_demo_flag_draws_its_dataset_and_trains_with_its_preset(flags, dataset, 
         assert sorted(path.name for path in (tmp_path / dataset).iterdir()) == [".complete", "trainA", "trainB",
                                                                                 "valA", "valB"]
         config = TrainConfig.create(**options)
-        assert (config.recipe, config.gan_curriculum, config.gf, config.batch_size) == ("official", 0, 32, 16)
-        assert (config.lambda_colour, config.lambda_identity) == (10.0, 0.0)
+        assert (config.recipe, config.gan_curriculum, config.gf, config.batch_size) == ("colour", 0, 32, 16)
+        assert (config.lambda_colour, config.lambda_identity) == (presets.RECIPES["colour"]["lambda_colour"],
+                                                                  presets.RECIPES["colour"]["lambda_identity"])
+        assert config.lambda_colour > 0 and config.lambda_identity > 0
 
 
 def test_an_unknown_demo_is_one_line(monkeypatch, capsys):

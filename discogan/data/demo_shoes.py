@@ -77,9 +77,12 @@ def _curve(start, control, end, points=12):
     return [tuple(point) for point in xy]
 
 
+SHOE_HEIGHT_SCALE = 1.5
+
+
 def _shoe_shape(rng, kind, s):
     """The ShoeShape of a shoe of `kind`, its proportions drawn at random within the kind's."""
-    length, ground = rng.uniform(0.68, 0.82) * s, rng.uniform(0.84, 0.9) * s
+    length, ground = rng.uniform(0.8, 0.88) * s, rng.uniform(0.84, 0.9) * s
     back = s / 2 - length / 2 + rng.uniform(-0.03, 0.03) * s
     toe = back + length
     heel, sole, back_height, toe_height, throat_at, throat_height = {
@@ -92,7 +95,10 @@ def _shoe_shape(rng, kind, s):
         "flat": (rng.uniform(0.01, 0.02), 0.02, rng.uniform(0.16, 0.2), rng.uniform(0.09, 0.11),
                  rng.uniform(0.6, 0.68), rng.uniform(0.14, 0.17)),
     }[kind]
-    heel, sole, back_height, toe_height = heel * s, sole * s, back_height * s, toe_height * s
+    # A shoe fills about half of its photo, as edges2shoes' do: the proportions above are of the foot, scaled up.
+    tall = SHOE_HEIGHT_SCALE if kind != "boot" else 1.0
+    heel, sole, back_height, toe_height = (part * tall * s for part in (heel, sole, back_height, toe_height))
+    throat_height = None if throat_height is None else throat_height * tall
     seat = ground - heel - sole  # where the heel of the foot rests
     ball = back + 0.62 * length
     sole_top = _curve((back, seat), (back + 0.45 * length, seat), (ball, ground - sole)) + [(toe - 0.08 * length,

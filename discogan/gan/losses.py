@@ -46,36 +46,24 @@ class Direction(NamedTuple):
     generator: Callable
 
 
-MASK_SHARPNESS = 100.0  # how fast the soft object mask goes from 0 to 1 around BACKGROUND_LEVEL
-# The colour loss applies to an image whose object covers less than about this share of it: a product on a white
-# page. A fresh generator's grey output is all "object", and pulling all of it towards the input's colour
-# would paint the background too (seen: grey pages, worse colour than without the loss).
-MAX_OBJECT_SHARE = 0.75
-
-
 def object_colour(images):
-    """(mean, spread, share) of each image's object: the per-channel mean and standard deviation of its non-white
-    pixels, [N, 3] each on the [0, 1] scale, and the share of the image they cover, [N]. The mask is soft and
-    carries no gradient; unlike colour_metrics' it also leaves white inside the object out, which a batch of
-    tensors computes without a flood fill."""
+    """(mean, spread) of each image's object colour, [N, 3] each on the [0, 1] scale: the per-channel mean and
+    standard deviation of its pixels, each weighted by its ink, how far its darkest channel lies below the white
+    page's BACKGROUND_LEVEL. The page weighs nothing and faint noise little, without a threshold that a fresh
+    generator's grey page would cross whole; the weights carry no gradient."""
     unit = (images + 1.0) / 2.0
-    whiteness = tf.reduce_min(unit, axis=-1, keepdims=True)
-    weight = tf.stop_gradient(tf.sigmoid((BACKGROUND_LEVEL - whiteness) * MASK_SHARPNESS))
-    total = tf.reduce_sum(weight, axis=[1, 2]) + 1e-3
-    mean = tf.reduce_sum(weight * unit, axis=[1, 2]) / total
-    variance = tf.reduce_sum(weight * tf.square(unit - mean[:, None, None, :]), axis=[1, 2]) / total
-    return mean, tf.sqrt(variance + 1e-6), tf.reduce_mean(weight, axis=[1, 2, 3])
+    ink = tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
+    total = tf.reduce_sum(ink, axis=[1, 2]) + 1e-3
+    mean = tf.reduce_sum(ink * unit, axis=[1, 2]) / total
+    variance = tf.reduce_sum(ink * tf.square(unit - mean[:, None, None, :]), axis=[1, 2]) / total
+    return mean, tf.sqrt(variance + 1e-6)
 
 
 def colour_loss(source, translated):
-    """Squared difference of the object colour's mean and spread between each input and its translation (a blue
-    striped bag should give a blue shoe with the stripes' contrast, whatever the two shapes), over the pairs where
-    both show an object on white (MAX_OBJECT_SHARE)."""
-    (source_mean, source_spread, source_share), (mean, spread, share) = object_colour(source), object_colour(translated)
-    on_white = tf.stop_gradient(tf.sigmoid((MAX_OBJECT_SHARE - source_share) * MASK_SHARPNESS / 2)
-                                * tf.sigmoid((MAX_OBJECT_SHARE - share) * MASK_SHARPNESS / 2))
-    differences = tf.reduce_mean(tf.square(mean - source_mean) + tf.square(spread - source_spread), axis=1)
-    return tf.reduce_mean(on_white * differences)
+    """Squared difference of the object colour's mean and spread between each input and its translation: a blue
+    striped bag should give a blue shoe with the stripes' contrast, whatever the two shapes."""
+    (source_mean, source_spread), (mean, spread) = object_colour(source), object_colour(translated)
+    return mse(mean, source_mean) + mse(spread, source_spread)
 
 
 def generator_losses(cycle, config, lambda_l2):

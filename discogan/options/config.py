@@ -22,8 +22,9 @@ def option(default, help_text):
 @dataclass
 class TrainConfig:
     dataset_dir: Optional[str] = option(None, "folder with trainA/ and trainB/ (and valA/, valB/ for --eval_freq)")
-    recipe: str = option("book", "starting values of the options below: book (the chapter's) or official "
-                                 "(the DiscoGAN authors' release); explicit flags win")
+    recipe: str = option("book", "starting values of the options below: book (the chapter's), official (the "
+                                 "DiscoGAN authors' release) or colour (official plus colour-keeping terms, for "
+                                 "photo <-> photo); explicit flags win")
     epochs: int = option(200, "epochs to train")
     batch_size: int = option(64, "image pairs per iteration")
     image_size: int = option(64, "network input/output size (a power of two >= 16)")
