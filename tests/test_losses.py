@@ -89,6 +89,13 @@ def test_object_colour_weighs_the_white_page_nothing_and_faint_noise_little():
     np.testing.assert_allclose(mean[0], [0.2, 0.4, 0.8], atol=0.04)
 
 
+def test_colour_loss_waits_for_a_white_page():
+    with tf.Graph().as_default():
+        grey_page = tf.zeros([1, 16, 16, 3])
+        assert evaluate(colour_loss(coloured_bags([0.9, 0.1, 0.1]), grey_page)) < 1e-4
+        assert evaluate(colour_loss(coloured_bags([0.9, 0.1, 0.1]), coloured_bags([0.5, 0.5, 0.5]))) > 0.05
+
+
 def test_weighted_terms_enter_the_total_only_when_set():
     with tf.Graph().as_default():
         a, b = coloured_bags([0.1, 0.2, 0.9]), coloured_bags([0.9, 0.2, 0.1])

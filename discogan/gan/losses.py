@@ -59,11 +59,29 @@ def object_colour(images):
     return mean, tf.sqrt(variance + 1e-6)
 
 
+BORDER = 2  # pixels: the frame whose whiteness tells a product on a white page
+PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts as an object on a white page
+
+
+def on_white_page(images):
+    """[N] in [0, 1], no gradient: how far each image's outer frame is white, i.e. it shows an object on a page."""
+    unit = tf.reduce_min((images + 1.0) / 2.0, axis=-1)
+    frame = tf.concat([unit[:, :BORDER, :], unit[:, -BORDER:, :], tf.transpose(unit[:, :, :BORDER], [0, 2, 1]),
+                       tf.transpose(unit[:, :, -BORDER:], [0, 2, 1])], axis=1)
+    return tf.stop_gradient(tf.sigmoid((tf.reduce_mean(frame, axis=[1, 2]) - PAGE_LEVEL) * 40.0))
+
+
 def colour_loss(source, translated):
-    """Squared difference of the object colour's mean and spread between each input and its translation: a blue
-    striped bag should give a blue shoe with the stripes' contrast, whatever the two shapes."""
+    """Squared difference of the object colour's mean and spread between each input and its translation (a blue
+    striped bag should give a blue shoe with the stripes' contrast, whatever the two shapes), for the pairs that
+    both show an object on a white page.
+
+    A fresh generator draws a grey page; pulled towards the input's colour, the page itself turned that colour
+    and stayed so (the shoes demo). Left to the adversarial terms until it is white, it becomes a page first.
+    """
     (source_mean, source_spread), (mean, spread) = object_colour(source), object_colour(translated)
-    return mse(mean, source_mean) + mse(spread, source_spread)
+    differences = tf.reduce_mean(tf.square(mean - source_mean) + tf.square(spread - source_spread), axis=1)
+    return tf.reduce_mean(on_white_page(source) * on_white_page(translated) * differences)
 
 
 def generator_losses(cycle, config, lambda_l2):

@@ -24,14 +24,14 @@ RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour"
 # sketches: the authors' recipe without its 10,000-iteration curriculum (the whole demo is about 1,100
 # iterations), at half width and batch 16, so that in about four minutes on two cores each bag gets its own
 # sketch and the round trips look like their inputs (benchmarks/README.md, "The demo").
-# shoes: the colour recipe at the same size and batch, about 1,000 iterations (some three minutes), so that each
+# shoes: the colour recipe at the same size and batch, about 1,900 iterations (some five minutes), so that each
 # bag's colour and print reach its shoe (benchmarks/README.md, "The shoes demo").
 DEMOS = {
     "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
                  "batch_size": 16, "gf": 32, "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372,
                  "eval_count": 100, "seed": 0},
-    "shoes": {"dataset": "demo_shoes", "recipe": "colour", "epochs": 16, "epoch_step": 16, "batch_size": 16,
-              "gf": 32, "df": 32, "print_freq": 100, "save_freq": 248, "eval_freq": 248, "eval_count": 100,
+    "shoes": {"dataset": "demo_shoes", "recipe": "colour", "epochs": 30, "epoch_step": 30, "batch_size": 16,
+              "gf": 32, "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372, "eval_count": 100,
               "seed": 0},
 }
 DEFAULT_DEMO = "sketches"  # what a bare --demo trains
