@@ -1,9 +1,6 @@
 """The DiscoGAN losses: reconstruction (MSE) plus GAN terms (sigmoid cross-entropy on logits), and the optional
-feature-matching, identity and colour terms.
-
-The book called `binary_cross_entropy_loss(logits, labels)` with the arguments swapped in the discriminator
-loss, which made the fake term the constant ln 2 with zero gradient. Every call here passes keywords.
-"""
+feature-matching, identity and colour terms. Every call passes `logits=` and `labels=` by keyword: the book's
+discriminator loss swapped them (docs/book.md, difference 1)."""
 from typing import Callable, NamedTuple
 
 from discogan.runtime.tf_compat import tf
