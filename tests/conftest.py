@@ -1,4 +1,5 @@
 """Shared fixtures: images, bad files and small datasets the tests make themselves, and one tiny trained model."""
+import signal
 import types
 
 import numpy as np
@@ -34,6 +35,15 @@ def write_bad_files(folder):
     Image.fromarray(random_pixels(16, 32)).convert("P", palette=Image.ADAPTIVE).save(folder / "palette.png")
     Image.fromarray((np.arange(16 * 32).reshape(16, 32) * 100).astype(np.uint16)).save(folder / "deep16.png")
     return ["corrupt.jpg", "text.jpg", "truncated.jpg"], ["deep16.png", "gray.png", "palette.png", "rgba.png"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt, as at a terminal, also when pytest was started in the background (a shell
+    starts background jobs with SIGINT ignored), so that the Ctrl-C tests test the commands, not how pytest ran."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
