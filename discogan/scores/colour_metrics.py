@@ -60,15 +60,18 @@ def to_lab(rgb):
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def object_colours(images):
+def lab_and_masks(images):
+    """(CIELab pixels, object masks) of a batch: what every descriptor below reads, computed once."""
+    return to_lab(to_unit(images).astype(np.float64)), object_masks(images)
+
+
+def object_colours(lab, masks):
     """(N, 3) mean CIELab colour of each image's object."""
-    lab, masks = to_lab(to_unit(images).astype(np.float64)), object_masks(images)
     return np.stack([pixels[mask].mean(axis=0) for pixels, mask in zip(lab, masks)])
 
 
-def palettes(images):
+def palettes(lab, masks):
     """(N, bins) share of each image's object pixels in each cell of a coarse L*a*b* grid (PALETTE_BINS)."""
-    lab, masks = to_lab(to_unit(images).astype(np.float64)), object_masks(images)
     edges = [np.linspace(low, high, bins + 1)[1:-1] for low, high, bins in PALETTE_BINS]
     sizes = [bins for _, _, bins in PALETTE_BINS]
     histograms = np.zeros((len(lab), int(np.prod(sizes))))
@@ -78,13 +81,12 @@ def palettes(images):
     return histograms / histograms.sum(axis=1, keepdims=True)
 
 
-def texture_energies(images):
+def texture_energies(lab, masks):
     """(N,) mean absolute Laplacian of the luminance inside each object, away from its outline: near 0 for a
     plain surface, high for stripes, checks and dots."""
-    luminance = to_lab(to_unit(images).astype(np.float64))[..., 0] / 100.0
+    luminance = lab[..., 0] / 100.0
     laplacian = np.abs(4 * luminance[:, 1:-1, 1:-1] - luminance[:, :-2, 1:-1] - luminance[:, 2:, 1:-1]
                        - luminance[:, 1:-1, :-2] - luminance[:, 1:-1, 2:])
-    masks = object_masks(images)
     inner = (masks[:, 1:-1, 1:-1] & masks[:, :-2, 1:-1] & masks[:, 2:, 1:-1] & masks[:, 1:-1, :-2]
              & masks[:, 1:-1, 2:])
     return np.array([values[mask].mean() if mask.any() else 0.0 for values, mask in zip(laplacian, inner)])
@@ -102,12 +104,14 @@ def colour_scores(inputs, translations):
     """The KEYS for one direction: translations[i] is the translation of inputs[i]; None for fewer than 2 images."""
     if min(len(inputs), len(translations)) < 2:
         return dict.fromkeys(KEYS)
-    colours_in, colours_out = object_colours(inputs), object_colours(translations)
+    described_in, described_out = lab_and_masks(inputs), lab_and_masks(translations)
+    colours_in, colours_out = object_colours(*described_in), object_colours(*described_out)
     lab_distances = np.linalg.norm(colours_in[:, None] - colours_out[None], axis=-1)
     hue_distances = np.linalg.norm(colours_in[:, None, 1:] - colours_out[None, :, 1:], axis=-1)
-    palettes_in, palettes_out = palettes(inputs), palettes(translations)
+    palettes_in, palettes_out = palettes(*described_in), palettes(*described_out)
     palette_distances = 0.5 * np.abs(palettes_in[:, None] - palettes_out[None]).sum(axis=-1)
-    energies_in, energies_out = (np.log(texture_energies(images) + 1e-3) for images in (inputs, translations))
+    energies_in, energies_out = (np.log(texture_energies(*described) + 1e-3)
+                                 for described in (described_in, described_out))
     return {
         "colour_ratio": own_vs_others(lab_distances),
         "hue_ratio": own_vs_others(hue_distances),
