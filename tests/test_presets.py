@@ -25,7 +25,15 @@ def test_every_preset_names_only_options_and_every_demo_a_dataset_and_a_recipe()
 def test_a_bare_demo_is_the_sketch_demo_with_its_options_of_old():
     assert presets.demo(True) == ("demo_bags", {
         "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18, "batch_size": 16, "gf": 32,
-        "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372, "eval_count": 100, "seed": 0})
+        "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100, "seed": 0})
+
+
+def test_the_authors_recipes_sample_and_save_by_the_clock_and_the_book_by_iterations():
+    book, official, colour = (TrainConfig.create(recipe) for recipe in ("book", "official", "colour"))
+    assert (book.print_freq, book.save_freq, book.sample_seconds, book.save_seconds) == (5, 10, 0, 0)
+    for config in (official, colour):
+        assert (config.print_freq, config.save_freq, config.sample_seconds, config.save_seconds) == (0, 0, 60, 300)
+    assert TrainConfig.create(**presets.demo("shoes")[1]).sample_seconds == 30
     with pytest.raises(ValueError, match="--demo must be one of sketches, shoes"):
         presets.demo("hats")
 

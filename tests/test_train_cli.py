@@ -19,6 +19,7 @@ from discogan.options.config import TrainConfig
 from discogan.runs.checkpoint import checkpoint_prefixes
 from discogan.train import process_main
 from discogan.training.discogan import DiscoGAN, TrainingStopped
+from discogan.training.loop import Every
 from tests.conftest import run_command
 
 REPO = Path(__file__).resolve().parents[1]
@@ -271,3 +272,22 @@ def test_a_save_on_a_full_disk_leaves_no_partial_files_and_ends_in_one_line(tiny
                           f"device; the checkpoints saved before it are kept")
     assert sorted(path.name for path in checkpoint_dir.iterdir()) == [
         "DiscoGAN.model-2.data-00000-of-00001", "DiscoGAN.model-2.index", "checkpoint", "config.json"]
+
+
+def test_every_fires_by_iterations_or_by_the_clock_whichever_comes_first():
+    by_steps, by_clock, both = Every(3, 0, now=0.0), Every(0, 10.0, now=0.0), Every(4, 10.0, now=0.0)
+    assert [step for step in range(1, 10) if by_steps.due(step, now=100.0 * step)] == [3, 6, 9]
+    assert [now for now in (4, 9.9, 10, 15, 20.5, 30, 31) if by_clock.due(1, now)] == [10, 20.5, 31]
+    times = ((1, 5), (2, 11), (3, 12), (4, 13), (5, 22), (6, 23.5))  # the clock restarts at each firing
+    assert [(step, now) for step, now in times if both.due(step, now)] == [(2, 11), (4, 13), (6, 23.5)]
+    assert not Every(0, 0, now=0.0).due(10, 1e9)
+
+
+def test_by_the_clock_samples_each_iteration_and_saves_only_at_the_end(tiny_dataset, tmp_path, capsys):
+    options = tiny(tmp_path, epochs=1, print_freq=0, save_freq=0, sample_seconds=1e-9, save_seconds=3600)
+    assert process_main(dataset_dir=str(tiny_dataset), **options) == 4
+    assert len(list((tmp_path / "sample" / tiny_dataset.name).glob("train_*.png"))) == 4
+    assert steps_on_disk(tmp_path / "checkpoint" / tiny_dataset.name) == [4]
+    report = [line for line in capsys.readouterr().out.splitlines() if line.startswith("4 iterations in")]
+    assert len(report) == 1 and "training step" in report[0] and "samples" in report[0]
+    assert "checkpoints" in report[0] and "of the wall time; CPU " in report[0]

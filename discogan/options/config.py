@@ -58,8 +58,10 @@ class TrainConfig:
     checkpoint_dir: str = option("checkpoint", "checkpoints go to checkpoint_dir/<run>")
     sample_dir: str = option("sample", "sample pictures go to sample_dir/<run>")
     log_dir: str = option("logs", "TensorBoard events go to log_dir/<run>")
-    print_freq: int = option(5, "write a sample picture every N iterations")
-    save_freq: int = option(10, "save a checkpoint every N iterations (and at the end)")
+    print_freq: int = option(5, "write a sample picture every N iterations (0: only by --sample_seconds)")
+    sample_seconds: float = option(0, "also write a sample picture every this many seconds of training (0: off)")
+    save_freq: int = option(10, "save a checkpoint every N iterations (0: only by --save_seconds); always at the end")
+    save_seconds: float = option(0, "also save a checkpoint every this many seconds of training (0: off)")
     eval_freq: int = option(0, "every N iterations, evaluate on valA/valB (0: off)")
     eval_count: int = option(64, "images per domain of that fixed evaluation subset")
     fresh: bool = option(False, "start afresh, moving the earlier run's folders aside")
@@ -71,16 +73,16 @@ class TrainConfig:
         check_bottleneck(self.bottleneck)
         check_precision(self.precision)
         check_image_size(self.image_size)
-        for flag in ("epochs", "batch_size", "gf", "df", "train_size", "print_freq", "save_freq", "update_interval"):
+        for flag in ("epochs", "batch_size", "gf", "df", "train_size", "update_interval"):
             check_whole(flag, getattr(self, flag))
-        for flag in ("eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
+        for flag in ("print_freq", "save_freq", "eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
             check_whole(flag, getattr(self, flag), minimum=0)
         if self.fine_size != self.image_size:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
         for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "weight_decay",
-                     "time_limit"):
+                     "time_limit", "sample_seconds", "save_seconds"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
             if not (isinstance(value, (int, float)) and math.isfinite(value)
                     and (value > 0 if flag == "l_r" else value >= 0)):

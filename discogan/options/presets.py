@@ -10,11 +10,14 @@ given explicitly always wins. A demo also names the built-in dataset it draws, b
 # iteration, Adam betas (0.5, 0.999) with weight decay 1e-5, no image pool. Their loss (1 - rate) * gan +
 # rate * recon is written here as gan + lambda_l2 * recon with lambda_l2 = rate / (1 - rate): 0.0101, then 1.0
 # (Adam's steps do not depend on the loss's overall scale).
+# Its sample pictures and checkpoints come by the clock (a minute, five minutes), not the book's every 5 and 10
+# iterations, whose cost is the same per iteration whatever the model (benchmarks/README.md, "Both cores busy").
+BY_THE_CLOCK = {"print_freq": 0, "sample_seconds": 60, "save_freq": 0, "save_seconds": 300}
 RECIPES = {
     "book": {},
     "official": {"bottleneck": "spatial", "feature_matching": 0.9, "gan_curriculum": 10000,
                  "curriculum_lambda_l2": 0.0101, "lambda_l2": 1.0, "update_interval": 3, "beta2": 0.999,
-                 "weight_decay": 1e-5, "pool_size": 0},
+                 "weight_decay": 1e-5, "pool_size": 0, **BY_THE_CLOCK},
 }
 # colour: the authors' recipe for photo <-> photo (handbags <-> shoes), from the first iteration (no curriculum:
 # the colour terms need the reconstruction beside them), plus the colour loss and CycleGAN's identity loss, the
@@ -28,11 +31,10 @@ RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour"
 # bag's colour and print reach its shoe (benchmarks/README.md, "The shoes demo").
 DEMOS = {
     "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
-                 "batch_size": 16, "gf": 32, "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372,
-                 "eval_count": 100, "seed": 0},
+                 "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
+                 "seed": 0},
     "shoes": {"dataset": "demo_shoes", "recipe": "colour", "epochs": 30, "epoch_step": 30, "batch_size": 16,
-              "gf": 32, "df": 32, "print_freq": 100, "save_freq": 372, "eval_freq": 372, "eval_count": 100,
-              "seed": 0},
+              "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100, "seed": 0},
 }
 DEFAULT_DEMO = "sketches"  # what a bare --demo trains
 

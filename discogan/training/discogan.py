@@ -125,9 +125,9 @@ class DiscoGAN:
                   f"samples in {self.sample_dir}\nprecision {self.precision} ({self.precision_reason})", flush=True)
             # Also around the last save, so a second Ctrl-C cannot cut it short.
             with stops_held(announce_stop, act_at_end=False) as stops:
-                step = TrainingLoop(self, writer, stops).run(step)
-                if step % config.save_freq:
-                    self.save_model(step)
+                loop = TrainingLoop(self, writer, stops)
+                step = loop.run(step)
+                loop.finish(step)
             writer.close()
         if stops:
             raise TrainingStopped(stops[0], f"{signal.Signals(stops[0]).name}: stopped at step {step} of "

@@ -1,5 +1,6 @@
 """The training loop: iterations of a built DiscoGAN until the last epoch, a stop signal or --time_limit, with a
 progress line per iteration and samples, evaluations and checkpoints as often as the flags say."""
+import collections
 import math
 import time
 
@@ -14,22 +15,49 @@ def format_loss(value):
     return "-" if value is None else f"{value:.4f}"
 
 
+class Every:
+    """When a periodic task is due: every `iterations` iterations and every `seconds` of training since it last
+    ran, whichever comes first (0 turns that trigger off). Saves and samples by the clock cost the same share of
+    a run whatever its speed, where the book's every 5 and 10 iterations dominate a small model's run."""
+
+    def __init__(self, iterations, seconds, now):
+        self.iterations, self.seconds, self.last = iterations, seconds, now
+
+    def due(self, step, now):
+        if (self.iterations and step % self.iterations == 0) or (self.seconds and now - self.last >= self.seconds):
+            self.last = now
+            return True
+        return False
+
+
 class TrainingLoop:
     """Runs `model`'s iterations in its open session, logging to `writer`; stops early once `stops` (the signals
-    noted by discogan.util.stops.stops_held) is not empty."""
+    noted by discogan.util.stops.stops_held) is not empty.
+
+    `seconds` adds up the wall time of each kind of work (the training session.run, samples, evaluations,
+    checkpoints, the rest), which the closing line reports: on a GPU or a busy CPU, time outside the training
+    step is time the processor waits for Python.
+    """
 
     def __init__(self, model, writer, stops):
         self.model, self.writer, self.stops = model, writer, stops
-        self.start = time.time()
+        self.start, self.start_cpu = time.time(), time.process_time()
+        config = model.config
+        self.sample_schedule = Every(config.print_freq, config.sample_seconds, self.start)
+        self.save_schedule = Every(config.save_freq, config.save_seconds, self.start)
+        self.seconds = collections.Counter()
+        self.saved_step = None
 
     def run(self, step):
         """Train from `step`; returns the step reached."""
-        model, config, start_step = self.model, self.model.config, step
+        model, config, self.start_step = self.model, self.model.config, step
         last = {"d_loss": None, "g_loss": None}  # with --update_interval > 1 the G loss comes from iteration 1 on
         while step < model.total_steps and not self.stops:
             epoch, idx = divmod(step, model.batch_ids)
             step_start = time.time()
             result = model.sess.run(model.iteration_fetches[step % len(model.iteration_fetches)])
+            run_end = time.time()
+            self.seconds["training step"] += run_end - step_start
             step += 1
             for summary in result["summary"]:
                 self.writer.add_summary(summary, step)
@@ -38,22 +66,51 @@ class TrainingLoop:
                 raise FloatingPointError(f"loss became {losses} at step {step}")
             last.update(losses)
             elapsed = time.time() - self.start
-            remaining = elapsed / (step - start_step) * (model.total_steps - step)
+            remaining = elapsed / (step - self.start_step) * (model.total_steps - step)
             if config.time_limit:
                 remaining = min(remaining, max(config.time_limit - elapsed, 0.0))
             print(f"Epoch: [{epoch:2d}] [{idx:4d}/{model.batch_ids:4d}] time: {elapsed:4.4f}, "
                   f"d_loss: {format_loss(last['d_loss'])}, g_loss: {format_loss(last['g_loss'])}, "
-                  f"{config.batch_size / (time.time() - step_start):.1f} pairs/s, ETA {format_seconds(remaining)}",
+                  f"{config.batch_size / (run_end - step_start):.1f} pairs/s, ETA {format_seconds(remaining)}",
                   flush=True)
-            if step % config.print_freq == 0:
-                model.sample_model(epoch, idx)
+            self.seconds["logging"] += time.time() - run_end
+            if self.sample_schedule.due(step, time.time()):
+                self.timed("samples", model.sample_model, epoch, idx)
             if config.eval_freq and step % config.eval_freq == 0:
-                self.evaluate(step)
-            if step % config.save_freq == 0:
-                model.save_model(step)
+                self.timed("evaluations", self.evaluate, step)
+            if self.save_schedule.due(step, time.time()):
+                self.save(step)
             if self.out_of_time():
                 break
         return step
+
+    def timed(self, kind, function, *args):
+        start = time.time()
+        result = function(*args)
+        self.seconds[kind] += time.time() - start
+        return result
+
+    def save(self, step):
+        """A checkpoint of `step`, once: the end of a run saves only if the schedule has not just done so."""
+        if self.saved_step != step:
+            self.timed("checkpoints", self.model.save_model, step)
+            self.saved_step = step
+
+    def finish(self, step):
+        """The run's last checkpoint (unless the schedule has just saved `step`), then the report."""
+        self.save(step)
+        self.report(step - self.start_step)
+
+    def report(self, iterations):
+        """One line: where the wall time of these iterations went, the training step's share first, and the
+        process's CPU time over that wall time (200% = two cores busy throughout)."""
+        wall = time.time() - self.start
+        if not iterations or wall <= 0:
+            return
+        shares = ", ".join(f"{kind} {100 * seconds / wall:.1f}%" for kind, seconds in self.seconds.most_common())
+        cpu = 100 * (time.process_time() - self.start_cpu) / wall
+        print(f"{iterations} iterations in {format_seconds(wall)}: {shares} of the wall time; CPU {cpu:.0f}%",
+              flush=True)
 
     def out_of_time(self):
         """True once --time_limit seconds of training have passed (never without a limit)."""
