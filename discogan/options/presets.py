@@ -22,12 +22,12 @@ RECIPES = {
 # colour: the authors' recipe for photo <-> photo (handbags <-> shoes), from the first iteration (no curriculum:
 # the colour terms need the reconstruction beside them), plus the colour loss and CycleGAN's identity loss, the
 # weights chosen on real held-out bags and shoes (benchmarks/README.md, "handbags <-> shoes").
-RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour": 5.0, "lambda_identity": 0.5}
+RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour": 10.0, "lambda_identity": 0.5}
 
 # sketches: the authors' recipe without its 10,000-iteration curriculum (the whole demo is about 1,100
-# iterations), at half width and batch 16, so that in about four minutes on two cores each bag gets its own
+# iterations), at half width and batch 16, so that in a few minutes on two cores each bag gets its own
 # sketch and the round trips look like their inputs (benchmarks/README.md, "The demo").
-# shoes: the colour recipe at the same size and batch, about 1,900 iterations (some five minutes), so that each
+# shoes: the colour recipe at the same size and batch, about 1,900 iterations (some three minutes), so that each
 # bag's colour and print reach its shoe (benchmarks/README.md, "The shoes demo").
 DEMOS = {
     "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
