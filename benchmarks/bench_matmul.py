@@ -20,18 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 FLAGS_OF_INTEREST = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 
 
-def processor():
-    """(model name, the flags of FLAGS_OF_INTEREST it has) from /proc/cpuinfo; ('unknown', []) elsewhere."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown", []
-    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
-                "unknown")
-    words = set(text.split())
-    return name, [flag for flag in FLAGS_OF_INTEREST if flag in words]
-
-
 def matmul_gflops(size, dtype_name, repeats):
     """Median GFLOP/s (2 size^3 per product) of `repeats` size x size products in a v1 session, after one warm-up."""
     import numpy as np
@@ -66,7 +54,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--dtype", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16"])
     args = parser.parse_args()
-    name, flags = processor()
+    from bench_app_load import processor_name  # beside this script
+    from discogan.runtime.precision import cpu_flags
+
+    name, flags = processor_name(), cpu_flags(FLAGS_OF_INTEREST)
     for dtype in args.dtype:
         gflops, seconds = matmul_gflops(args.size, dtype, args.repeats)
         print(json.dumps({"benchmark": "matmul", "dtype": dtype, "size": args.size, "seconds": round(seconds, 4),

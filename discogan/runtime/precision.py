@@ -20,13 +20,18 @@ TENSOR_CORES = (7, 0)  # the first compute capability with float16 tensor cores 
 LOSS_SCALE_SCOPE = "loss_scale_"  # float16's loss-scale variables: a checkpoint of another precision has none
 
 
-def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
-    """The processor's bfloat16 flags (empty where it has none, or where /proc/cpuinfo does not exist)."""
+def cpu_flags(names, cpuinfo="/proc/cpuinfo"):
+    """Those of the x86 flags `names` the processor has (empty where /proc/cpuinfo does not exist)."""
     try:
         words = set(Path(cpuinfo).read_text().split())
     except OSError:
         return []
-    return [flag for flag in NATIVE_BFLOAT16_FLAGS if flag in words]
+    return [flag for flag in names if flag in words]
+
+
+def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
+    """The processor's bfloat16 flags (empty where it has none, or where /proc/cpuinfo does not exist)."""
+    return cpu_flags(NATIVE_BFLOAT16_FLAGS, cpuinfo)
 
 
 def gpus():
