@@ -45,6 +45,7 @@ class TrainingLoop:
         config = model.config
         self.sample_schedule = Every(config.print_freq, config.sample_seconds, self.start)
         self.save_schedule = Every(config.save_freq, config.save_seconds, self.start)
+        self.eval_schedule = Every(config.eval_freq, 0, self.start)
         self.seconds = collections.Counter()
         self.saved_step = None
 
@@ -76,7 +77,7 @@ class TrainingLoop:
             self.seconds["logging"] += time.time() - run_end
             if self.sample_schedule.due(step, time.time()):
                 self.timed("samples", model.sample_model, epoch, idx)
-            if config.eval_freq and step % config.eval_freq == 0:
+            if self.eval_schedule.due(step, time.time()):
                 self.timed("evaluations", self.evaluate, step)
             if self.save_schedule.due(step, time.time()):
                 self.save(step)
