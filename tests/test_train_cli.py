@@ -14,6 +14,7 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from discogan.inference import evaluation
 from discogan.options import config
 from discogan.options.config import TrainConfig
 from discogan.runs.checkpoint import checkpoint_prefixes
@@ -84,6 +85,15 @@ def test_eval_freq_logs_metrics_and_a_picture(tiny_run):
     pictures = events.Images("images/val")
     assert [p.step for p in pictures] == [4, 8]
     assert (pictures[0].height, pictures[0].width) == (3 * 64 + 2 * 2, 6 * 64 + 5 * 2)
+
+
+def test_an_error_while_scoring_in_the_background_reaches_the_training_loop(tiny_dataset, tmp_path, monkeypatch):
+    def broken_metric(*args, **kwargs):
+        raise ValueError("a broken metric")
+
+    monkeypatch.setattr(evaluation, "score", broken_metric)
+    with pytest.raises(ValueError, match="a broken metric"):
+        process_main(dataset_dir=str(tiny_dataset), epochs=2, eval_freq=2, **tiny(tmp_path))
 
 
 def test_checkpoint_folder_is_a_clean_run_name(tiny_run):

@@ -62,7 +62,7 @@ class TrainConfig:
     sample_seconds: float = option(0, "also write a sample picture every this many seconds of training (0: off)")
     save_freq: int = option(10, "save a checkpoint every N iterations (0: only by --save_seconds); always at the end")
     save_seconds: float = option(0, "also save a checkpoint every this many seconds of training (0: off)")
-    eval_freq: int = option(0, "every N iterations, evaluate on valA/valB (0: off)")
+    eval_freq: int = option(0, "every N iterations, evaluate on valA/valB, scored beside the training (0: off)")
     eval_count: int = option(64, "images per domain of that fixed evaluation subset")
     fresh: bool = option(False, "start afresh, moving the earlier run's folders aside")
     run_name: Optional[str] = option(None, "the run's sub-folder name (default: the dataset folder's name)")

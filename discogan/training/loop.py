@@ -3,6 +3,7 @@ progress line per iteration and samples, evaluations and checkpoints as often as
 import collections
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from discogan.data.image_io import encode_png, save_image
 from discogan.inference import evaluation
@@ -48,6 +49,8 @@ class TrainingLoop:
         self.eval_schedule = Every(config.eval_freq, 0, self.start)
         self.seconds = collections.Counter()
         self.saved_step = None
+        # One scoring at a time, beside the training: the metrics are numpy on one core, the step uses both.
+        self.scoring, self.scored = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring"), None
 
     def run(self, step):
         """Train from `step`; returns the step reached."""
@@ -98,8 +101,11 @@ class TrainingLoop:
             self.saved_step = step
 
     def finish(self, step):
-        """The run's last checkpoint (unless the schedule has just saved `step`), then the report."""
+        """The run's last checkpoint (unless the schedule has just saved `step`), the last scores, then the
+        report."""
         self.save(step)
+        self.timed("evaluations", self.wait_for_scores)
+        self.scoring.shutdown()
         self.report(step - self.start_step)
 
     def report(self, iterations):
@@ -122,11 +128,26 @@ class TrainingLoop:
         return False
 
     def evaluate(self, step):
-        """Score the fixed validation subset (discogan.evaluate's metrics); log eval/ scalars and an images/ picture,
-        which also goes to sample_dir/val_STEP.png."""
+        """Translate the fixed validation subset now and score it in the background (discogan.evaluate's
+        metrics), so that the training goes on while one core computes them."""
         model = self.model
         images_a, images_b, paired = model.eval_images
         outputs = evaluation.in_batches(model.translate_samples, images_a, images_b, model.config.batch_size)
+        elapsed = round(time.time() - self.start, 1)
+        self.wait_for_scores()
+        self.scored = self.scoring.submit(self.log_scores, step, elapsed, outputs)
+
+    def wait_for_scores(self):
+        """Until the last scoring is done; an error it met is raised here, in the training loop."""
+        if self.scored is not None:
+            self.scored.result()
+            self.scored = None
+
+    def log_scores(self, step, elapsed, outputs):
+        """Score `outputs` of the validation subset; log eval/ scalars and an images/ picture, which also goes to
+        sample_dir/val_STEP.png, and add them to the model's eval_history."""
+        model = self.model
+        images_a, images_b, paired = model.eval_images
         scores = evaluation.score(outputs, images_a, images_b, paired)
         values = [v1.Summary.Value(tag=f"eval/{direction}/{key}", simple_value=value)
                   for direction, metrics in scores.items() for key, value in metrics.items() if value is not None]
@@ -136,8 +157,7 @@ class TrainingLoop:
             encoded_image_string=encode_png(picture))))
         self.writer.add_summary(v1.Summary(value=values), step)
         save_image(model.sample_dir / f"val_{step:06d}.png", picture)
-        model.eval_history.append({"step": step, "elapsed_s": round(time.time() - self.start, 1), **scores})
+        model.eval_history.append({"step": step, "elapsed_s": elapsed, **scores})
         print(f"eval at step {step}: " + "; ".join(
             f"{direction} " + ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if value is not None)
             for direction, metrics in scores.items()), flush=True)
-        return scores
