@@ -134,6 +134,8 @@ def table(args):
     for name, result in zip(args.results, results):
         lines.append(f"| {Path(name).stem} | {result['train_wall_s']:.0f} | {result['iterations']} | "
                      f"{cells(result['final'])} |")
+        if evaluation.LAST_WEIGHTS in result["final"]:
+            lines.append(f"| {Path(name).stem}, last weights | | | {cells(result['final'][evaluation.LAST_WEIGHTS])} |")
     for reference in evaluation.REFERENCES:
         if reference in results[0]["final"]:
             lines.append(f"| ({reference}) | | | {cells(results[0]['final'][reference])} |")

@@ -10,6 +10,7 @@ from discogan.gan import networks
 from discogan.gan.image_pool import ImagePool
 from discogan.gan.losses import Direction, discriminator_losses, generator_losses
 from discogan.gan.ops import collect_update_ops
+from discogan.gan.weight_average import WeightAverage, generator_variables
 from discogan.options.config import TrainConfig
 from discogan.runtime.precision import loss_scaled
 from discogan.runtime.tf_compat import tf, v1
@@ -49,11 +50,14 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     (in-memory images) train the very same graph. `precision` is the one the session will use
     (discogan.runtime.precision): float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of
     each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
-    pooled fakes, g_train, d_train and iteration_ops.
+    pooled fakes, g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
+    discogan.gan.weight_average.WeightAverage, when `config.ema_decay` is set; else None).
     """
     architecture = networks.Architecture.of(config)
     df = architecture.df
     (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, architecture)
+    weight_average = (WeightAverage(generator_variables(v1.global_variables()), config.ema_decay, global_step)
+                      if config.ema_decay else None)
     logits_fake_b, features_fake_b = networks.build_discriminator(x_ab, "discriminator_B", df, return_features=True)
     logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, "discriminator_A", df, return_features=True)
 
@@ -85,6 +89,8 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     d_gradients = with_weight_decay(d_optimizer.compute_gradients(d_losses["d_loss"], d_vars), config.weight_decay)
     with tf.control_dependencies(generator_updates):
         g_train = g_optimizer.apply_gradients(g_gradients, global_step=None if combined else global_step)
+    if weight_average:
+        g_train = weight_average.after(g_train)
     # Combined, the discriminator may only change after the generator step has read it.
     with tf.control_dependencies([*discriminator_updates, *([g_train] if combined else [])]):
         d_train = d_optimizer.apply_gradients(d_gradients, global_step=global_step)
@@ -92,4 +98,4 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     return types.SimpleNamespace(g_losses=g_losses, d_losses=d_losses, losses={**g_losses, **d_losses},
                                  lambda_l2=lambda_l2, g_vars=g_vars, d_vars=d_vars, pooled_fake_a=pooled_fake_a,
                                  pooled_fake_b=pooled_fake_b, g_train=g_train, d_train=d_train,
-                                 iteration_ops=iteration_ops)
+                                 iteration_ops=iteration_ops, weight_average=weight_average)

@@ -18,13 +18,14 @@ import numpy as np
 from discogan.data import pipeline
 from discogan.data.image_io import list_images, to_uint8
 from discogan.gan import networks
-from discogan.inference.translator import CycleModel
+from discogan.inference.translator import CycleModel, has_averages
 from discogan.options.config import check_whole
 from discogan.runs import checkpoint
 from discogan.scores import colour_metrics, metrics
 
 DIRECTIONS = ("a2b", "b2a")
 REFERENCES = ("untrained", "mean_image", "real_shuffled", "identity")
+LAST_WEIGHTS = "last_weights"  # a run with averaged weights (--ema_decay) is also scored with its last ones
 METRIC_KEYS = ("cycle_mse", "l1", "psnr", "ssim", "edge_f1", "structure", "retrieval_at_1", "diversity", "swd",
                *colour_metrics.KEYS)
 SKETCH_DOMAINS = ("auto", "A", "B", "none")
@@ -119,7 +120,8 @@ def load_split(dataset_dir, split, image_size, limit=None):
 
 def format_table(results):
     """A plain-text table: one row per metric, the model and every reference for each direction."""
-    columns = [(direction, source) for direction in DIRECTIONS for source in ("model", *REFERENCES)]
+    sources = ["model", *(source for source in (LAST_WEIGHTS, *REFERENCES) if source in results)]
+    columns = [(direction, source) for direction in DIRECTIONS for source in sources]
     width = max(len(key) for key in ("metric", *METRIC_KEYS)) + 1
     header = f"{'metric':<{width}}" + "".join(f"{direction + ' ' + source:>19}" for direction, source in columns)
     lines = [header, "-" * len(header)]
@@ -141,15 +143,19 @@ def score_references(images_a, images_b, paired, sketch_domain="auto", seed=0):
 
 def evaluate_checkpoint(checkpoint_dir, dataset_dir, split="val", limit=None, batch_size=64, sketch_domain="auto",
                         seed=0):
-    """The JSON-ready scores of a checkpoint on DATASET_DIR/{split}A and {split}B, with every reference point."""
+    """The JSON-ready scores of a checkpoint on DATASET_DIR/{split}A and {split}B, with every reference point; for a
+    run trained with --ema_decay, the model is its averaged weights and LAST_WEIGHTS its last ones."""
     check_whole("batch_size", batch_size)
     folder, prefix, record = checkpoint.resolve_checkpoint(checkpoint_dir)
     architecture = networks.Architecture.of(record)
     images_a, images_b, paired = load_split(dataset_dir, split, architecture.image_size, limit)
     results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
                "count": {"A": len(images_a), "B": len(images_b)}}
-    for name, restore in (("model", True), ("untrained", False)):
-        model = CycleModel(architecture, prefix if restore else None, folder, record, seed)
+    scored = [("model", prefix, True), ("untrained", None, True)]
+    if has_averages(checkpoint.variable_shapes(prefix)):
+        scored.append((LAST_WEIGHTS, prefix, False))
+    for name, restored, averaged in scored:
+        model = CycleModel(architecture, restored, folder, record, seed, averaged)
         try:
             outputs = in_batches(model.run, images_a, images_b, batch_size)
         finally:

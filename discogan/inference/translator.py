@@ -11,6 +11,7 @@ import numpy as np
 from discogan.data import pipeline
 from discogan.data.image_io import resize_lanczos, thicken_lines
 from discogan.gan import networks
+from discogan.gan.weight_average import averaged_name, generator_variables, is_average
 from discogan.runs import checkpoint
 from discogan.runtime.session import session_config
 from discogan.runtime.tf_compat import tf, v1
@@ -39,20 +40,32 @@ def build_translation(images, direction, architecture):
     return pipeline.from_model_range(translated)
 
 
-def restore_generators(session, folder, prefix, record):
+def restore_generators(session, folder, prefix, record, averaged=True):
     """Restore the graph's generator variables from checkpoint `prefix`, after checking they fit config.json's
-    `record`; the rest of the checkpoint (discriminators, optimiser slots) is not read."""
-    variables = [v for v in session.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
-                 if v.op.name.startswith(tuple(networks.GENERATOR_SCOPES.values()))]
-    mismatches = checkpoint.variable_mismatches(checkpoint.variable_shapes(prefix), variables)
+    `record`; the rest of the checkpoint (discriminators, optimiser slots) is not read.
+
+    A run trained with --ema_decay holds averaged weights beside the last ones: those are restored unless
+    `averaged` is False (the last weights, which evaluation scores beside them).
+    """
+    variables = generator_variables(session.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES))
+    saved = checkpoint.variable_shapes(prefix)
+    mismatches = checkpoint.variable_mismatches(saved, variables)
     if mismatches:
         architecture = networks.Architecture.of(record)
         raise ValueError(f"checkpoint {prefix} does not match {Path(folder) / checkpoint.CONFIG_FILE} "
                          f"(image_size {architecture.image_size}, gf {architecture.gf}, bottleneck "
                          f"{architecture.bottleneck}): " + "; ".join(mismatches[:3])
                          + (" ..." if len(mismatches) > 3 else ""))
+    names = {v.op.name: v for v in variables}
+    if averaged and has_averages(saved):
+        names = {averaged_name(name): variable for name, variable in names.items()}
     with session.graph.as_default():
-        v1.train.Saver(variables).restore(session, prefix)
+        v1.train.Saver(names).restore(session, prefix)
+
+
+def has_averages(saved):
+    """Whether checkpoint variables `saved` ({name: shape}) hold averaged generator weights (--ema_decay)."""
+    return any(is_average(name) and name.startswith(tuple(networks.GENERATOR_SCOPES.values())) for name in saved)
 
 
 def find_saved_model(path):
@@ -158,11 +171,12 @@ def open_translator(checkpoint_dir=None, saved_model=None, direction="AtoB"):
 class CycleModel:
     """Both generators in inference mode in one session: `run(a, b)` gives A->B, A->B->A, B->A, B->A->B.
 
-    With a checkpoint prefix the generators are restored; without one they keep their seeded initial values
-    (the untrained reference of evaluation).
+    With a checkpoint prefix the generators are restored (`averaged`: as in `restore_generators`); without one
+    they keep their seeded initial values (the untrained reference of evaluation).
     """
 
-    def __init__(self, architecture, checkpoint_prefix=None, checkpoint_folder=None, record=None, seed=0):
+    def __init__(self, architecture, checkpoint_prefix=None, checkpoint_folder=None, record=None, seed=0,
+                 averaged=True):
         graph = tf.Graph()
         with graph.as_default():
             v1.set_random_seed(seed)
@@ -173,7 +187,7 @@ class CycleModel:
         self.session = v1.Session(graph=graph, config=session_config())
         self.session.run(initialise)
         if checkpoint_prefix:
-            restore_generators(self.session, checkpoint_folder, checkpoint_prefix, record)
+            restore_generators(self.session, checkpoint_folder, checkpoint_prefix, record, averaged)
 
     def run(self, images_a, images_b):
         return self.session.run(self.outputs, {self.x_a: images_a, self.x_b: images_b})

@@ -38,6 +38,9 @@ class TrainConfig:
                                          "against a (0: off)")
     lambda_colour: float = option(0.0, "weight of the colour loss: each translation keeps the mean and spread of its "
                                        "input object's colour (0: off)")
+    ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this decay "
+                                   "(e.g. 0.999) and translate with it: samples, evaluation, translate, export, the "
+                                   "app (0: off, the last weights)")
     gan_curriculum: int = option(0, "for this many iterations the reconstruction weight is --curriculum_lambda_l2")
     curriculum_lambda_l2: float = option(0.0101, "reconstruction weight during --gan_curriculum")
     update_interval: int = option(1, "1: a generator and a discriminator step every iteration; N > 1: a "
@@ -87,6 +90,8 @@ class TrainConfig:
             if not (isinstance(value, (int, float)) and math.isfinite(value)
                     and (value > 0 if flag == "l_r" else value >= 0)):
                 raise ValueError(f"--{flag} must be a number {bound}, got {value!r}")
+        if not (isinstance(self.ema_decay, (int, float)) and 0.0 <= self.ema_decay < 1.0):
+            raise ValueError(f"--ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got {self.ema_decay!r}")
         if not 0.0 <= self.feature_matching <= 1.0:
             raise ValueError(f"--feature_matching must lie in [0, 1], got {self.feature_matching!r}")
 

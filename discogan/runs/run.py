@@ -6,6 +6,7 @@ from pathlib import Path
 
 from discogan.gan.networks import Architecture
 from discogan.gan.train_step import POOL_SCOPE
+from discogan.gan.weight_average import is_average
 from discogan.runs import checkpoint
 from discogan.runtime.precision import LOSS_SCALE_SCOPE
 from discogan.runtime.tf_compat import tf, v1
@@ -83,8 +84,9 @@ class RunCheckpoints:
         return prefix
 
     def restore(self, session, prefix, pool_size):
-        """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty, and float16's
-        loss scale starts afresh from a checkpoint written in another precision.
+        """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty, float16's
+        loss scale starts afresh from a checkpoint written in another precision, and averaged weights missing from
+        a checkpoint written without --ema_decay start from the restored weights.
 
         Resuming beats refusing: a pool only holds fakes of the last pool_size / batch_size iterations, so an
         empty one costs what the first iterations of any run cost, and refills by itself; the loss scale finds its
@@ -92,8 +94,8 @@ class RunCheckpoints:
         """
         saved = checkpoint.variable_shapes(prefix)
         variables = session.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
-        restart = [v for v in variables if v.op.name.startswith((POOL_SCOPE, LOSS_SCALE_SCOPE))
-                   and saved.get(v.op.name) != v.shape.as_list()]
+        restart = [v for v in variables if (v.op.name.startswith((POOL_SCOPE, LOSS_SCALE_SCOPE))
+                                            or is_average(v.op.name)) and saved.get(v.op.name) != v.shape.as_list()]
         if not restart:
             self.saver.restore(session, prefix)
             return
@@ -102,5 +104,12 @@ class RunCheckpoints:
         if any(v.op.name.startswith(POOL_SCOPE) for v in restart):
             print(f"the image pools were saved with --pool_size {saved.get(f'{POOL_SCOPE}A/buffer', [0])[0]}, now "
                   f"{pool_size}: they start empty", flush=True)
+        averages = [v for v in restart if is_average(v.op.name)]
+        if averages:
+            by_name = {v.op.name: v for v in variables}
+            with session.graph.as_default():
+                session.run([v.assign(by_name[v.op.name.rsplit("/", 1)[0]]) for v in averages])
+            print("the checkpoint has no averaged weights (it was trained without --ema_decay): the average starts "
+                  "from its weights", flush=True)
         if any(v.op.name.startswith(LOSS_SCALE_SCOPE) for v in restart):
             print("the checkpoint was written in another precision: the float16 loss scale starts afresh", flush=True)

@@ -67,7 +67,8 @@ class DiscoGAN:
                 "precision_used": self.precision}
 
     def build_network(self):
-        """Training graph (batch statistics), inference graph for samples (moving averages), losses, summaries.
+        """Training graph (batch statistics), inference graph for samples (moving averages, and the averaged
+        weights with --ema_decay), losses, summaries.
 
         Every loss term the step returns is logged under its own name, with the learning rate and the
         reconstruction weight.
@@ -94,8 +95,10 @@ class DiscoGAN:
         image_shape = [config.image_size, config.image_size, 3]
         self.sample_a = v1.placeholder(tf.float32, [None, *image_shape], "sample_A")
         self.sample_b = v1.placeholder(tf.float32, [None, *image_shape], "sample_B")
-        (self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab), _ = networks.build_cycle(
-            self.sample_a, self.sample_b, networks.Architecture.of(config), training=False, reuse=True)
+        averaged = step.weight_average.getter() if step.weight_average else None
+        with v1.variable_scope(v1.get_variable_scope(), custom_getter=averaged):
+            (self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab), _ = networks.build_cycle(
+                self.sample_a, self.sample_b, networks.Architecture.of(config), training=False, reuse=True)
         self.checkpoints = RunCheckpoints(self.checkpoint_dir)
 
     def train_network(self):
@@ -151,7 +154,8 @@ class DiscoGAN:
         return True
 
     def translate_samples(self, images_a, images_b):
-        """Inference-mode (moving-average batch norm) A->B->A and B->A->B of two batches."""
+        """Inference-mode (moving-average batch norm; averaged weights with --ema_decay) A->B->A and B->A->B of two
+        batches."""
         return self.sess.run([self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab],
                              {self.sample_a: images_a, self.sample_b: images_b})
 
