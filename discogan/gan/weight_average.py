@@ -21,6 +21,11 @@ def is_average(name):
     return name.endswith(f"/{AVERAGE_SUFFIX}")
 
 
+def has_averages(names):
+    """Whether checkpoint variable `names` hold averaged generator weights (a run trained with --ema_decay)."""
+    return any(is_average(name) and name.startswith(tuple(GENERATOR_SCOPES.values())) for name in names)
+
+
 def generator_variables(variables):
     """Of `variables`, the generators' own (weights, batch-norm scales and moving statistics), not their averages
     or optimiser slots: called before the optimisers exist, it is every generator variable."""

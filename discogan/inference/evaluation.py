@@ -18,7 +18,8 @@ import numpy as np
 from discogan.data import pipeline
 from discogan.data.image_io import list_images, to_uint8
 from discogan.gan import networks
-from discogan.inference.translator import CycleModel, has_averages
+from discogan.gan.weight_average import has_averages
+from discogan.inference.translator import CycleModel
 from discogan.options.config import check_whole
 from discogan.runs import checkpoint
 from discogan.scores import colour_metrics, metrics

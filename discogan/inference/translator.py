@@ -11,7 +11,7 @@ import numpy as np
 from discogan.data import pipeline
 from discogan.data.image_io import resize_lanczos, thicken_lines
 from discogan.gan import networks
-from discogan.gan.weight_average import averaged_name, generator_variables, is_average
+from discogan.gan.weight_average import averaged_name, generator_variables, has_averages
 from discogan.runs import checkpoint
 from discogan.runtime.session import session_config
 from discogan.runtime.tf_compat import tf, v1
@@ -62,10 +62,6 @@ def restore_generators(session, folder, prefix, record, averaged=True):
     with session.graph.as_default():
         v1.train.Saver(names).restore(session, prefix)
 
-
-def has_averages(saved):
-    """Whether checkpoint variables `saved` ({name: shape}) hold averaged generator weights (--ema_decay)."""
-    return any(is_average(name) and name.startswith(tuple(networks.GENERATOR_SCOPES.values())) for name in saved)
 
 
 def find_saved_model(path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from discogan.gan.networks import Architecture
 from discogan.gan.train_step import POOL_SCOPE
-from discogan.gan.weight_average import is_average
+from discogan.gan.weight_average import averaged_name, is_average
 from discogan.runs import checkpoint
 from discogan.runtime.precision import LOSS_SCALE_SCOPE
 from discogan.runtime.tf_compat import tf, v1
@@ -106,9 +106,9 @@ class RunCheckpoints:
                   f"{pool_size}: they start empty", flush=True)
         averages = [v for v in restart if is_average(v.op.name)]
         if averages:
-            by_name = {v.op.name: v for v in variables}
+            averaged = {averaged_name(v.op.name): v for v in variables}
             with session.graph.as_default():
-                session.run([v.assign(by_name[v.op.name.rsplit("/", 1)[0]]) for v in averages])
+                session.run([v.assign(averaged[v.op.name]) for v in averages])
             print("the checkpoint has no averaged weights (it was trained without --ema_decay): the average starts "
                   "from its weights", flush=True)
         if any(v.op.name.startswith(LOSS_SCALE_SCOPE) for v in restart):
