@@ -63,7 +63,6 @@ def restore_generators(session, folder, prefix, record, averaged=True):
         v1.train.Saver(names).restore(session, prefix)
 
 
-
 def find_saved_model(path):
     """The SavedModel folder at `path` or its highest numbered version sub-folder (TF Serving's layout), else None."""
     path = Path(path)
