@@ -45,11 +45,12 @@ def test_batches_have_shape_dtype_and_range(tmp_path):
             assert images.min() >= -1.0 and images.max() <= 1.0 and images.max() - images.min() > 1.0
 
 
-def augmented(image, fine_size, count=40):
+def augmented(image, fine_size, count=40, flip=True):
     """`count` augmentations of one uint8 image, each with its own seed."""
     def build():
         seeds = tf.constant([[seed, 7] for seed in range(count)], tf.int64)
-        return tf.map_fn(lambda seed: pipeline.augment(tf.constant(image), fine_size, seed), seeds, dtype=tf.uint8)
+        return tf.map_fn(lambda seed: pipeline.augment(tf.constant(image), fine_size, seed, flip), seeds,
+                         dtype=tf.uint8)
     return evaluate(build)[0]
 
 
@@ -72,6 +73,14 @@ def test_augment_only_flips_when_load_size_equals_fine_size():
     flips = [np.array_equal(output, image[:, ::-1]) for output in outputs]
     assert all(flip or np.array_equal(output, image) for flip, output in zip(flips, outputs))
     assert 0 < sum(flips) < len(flips)
+
+
+def test_augment_without_flip_crops_at_random_and_never_mirrors():
+    image = random_pixels(12, 12)
+    windows = {(top, left): image[top:top + 8, left:left + 8] for top in range(5) for left in range(5)}
+    origins = [[origin for origin, window in windows.items() if np.array_equal(output, window)]
+               for output in augmented(image, 8, flip=False)]
+    assert all(len(found) == 1 for found in origins) and len({found[0] for found in origins}) > 5
 
 
 @pytest.mark.parametrize("cache_limit", [pipeline.CACHE_LIMIT_BYTES, 0], ids=["cached", "streamed"])

@@ -32,7 +32,8 @@ def test_book_defaults_are_unchanged_and_explicit_flags_beat_the_recipe():
 @pytest.mark.parametrize("flags,named", [({"recipe": "paper"}, "--recipe"), ({"bottleneck": "none"}, "--bottleneck"),
                                          ({"feature_matching": 1.5}, "--feature_matching"),
                                          ({"update_interval": 0}, "--update_interval"),
-                                         ({"weight_decay": -1.0}, "--weight_decay"), ({"colour": 1}, "--colour")])
+                                         ({"weight_decay": -1.0}, "--weight_decay"), ({"colour": 1}, "--colour"),
+                                         ({"flip": "no"}, "--flip")])
 def test_bad_options_are_named(flags, named):
     with pytest.raises(ValueError, match=named):
         TrainConfig.create(**flags)

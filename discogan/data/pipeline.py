@@ -109,17 +109,18 @@ def from_model_range(images):
     return _to_uint8((images + 1.0) * 127.5)
 
 
-def augment(image, fine_size, seed):
-    """The book's load_train_data: random crop from load_size to fine_size, then random horizontal flip.
+def augment(image, fine_size, seed, flip=True):
+    """The book's load_train_data: random crop from load_size to fine_size, then (with `flip`) a random
+    horizontal flip.
 
     `seed` is a stateless [2] seed of this image alone, so results do not depend on parallel map order.
     """
     crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     image = tf.image.stateless_random_crop(image, [fine_size, fine_size, 3], seed=crop_seed)
-    return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
+    return tf.image.stateless_random_flip_left_right(image, seed=flip_seed) if flip else image
 
 
-def domain_dataset(files, batch_size, images_per_epoch, load_size, fine_size, seed=None):
+def domain_dataset(files, batch_size, images_per_epoch, load_size, fine_size, seed=None, flip=True):
     """An endless stream of [batch, fine, fine, 3] float batches, reshuffled and redrawn every epoch.
 
     The cache holds uint8 images at load_size; the shuffle after it holds references to the same buffers.
@@ -140,17 +141,17 @@ def domain_dataset(files, batch_size, images_per_epoch, load_size, fine_size, se
     images = images.take(images_per_epoch).repeat()
     seeds = tf.data.Dataset.random(augment_seed).batch(2)
     return tf.data.Dataset.zip((images, seeds)).map(
-        lambda image, image_seed: to_model_range(augment(image, fine_size, image_seed)),
+        lambda image, image_seed: to_model_range(augment(image, fine_size, image_seed, flip)),
         num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True)
 
 
-def train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size, seed=None):
+def train_batches(files_a, files_b, batch_size, batch_ids, load_size, fine_size, seed=None, flip=True):
     """(x_A, x_B) tensors of the next unpaired training batch, read from a prefetching iterator."""
     images_per_epoch = batch_ids * batch_size
     seeds = (None, None) if seed is None else (seed, seed + 1)
     dataset = tf.data.Dataset.zip((
-        domain_dataset(files_a, batch_size, images_per_epoch, load_size, fine_size, seeds[0]),
-        domain_dataset(files_b, batch_size, images_per_epoch, load_size, fine_size, seeds[1]),
+        domain_dataset(files_a, batch_size, images_per_epoch, load_size, fine_size, seeds[0], flip),
+        domain_dataset(files_b, batch_size, images_per_epoch, load_size, fine_size, seeds[1], flip),
     )).prefetch(2)
     return tf.compat.v1.data.make_one_shot_iterator(dataset).get_next()
 

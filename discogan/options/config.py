@@ -52,7 +52,9 @@ class TrainConfig:
     train_size: int = option(10000, "at most this many images of each domain per epoch")
     time_limit: float = option(0, "stop after this many seconds of training, saving a checkpoint (0: no limit)")
     epoch_step: int = option(10, "from this epoch the learning rate decays linearly to 0 at --epochs")
-    load_size: int = option(64, "resize to load_size, then random-crop to fine_size and flip")
+    load_size: int = option(64, "resize to load_size, then random-crop to fine_size (and flip, see --flip)")
+    flip: bool = option(True, "flip training images left-right at random; off for a domain photographed one way "
+                              "round (shoes in profile all point one way, and flipped ones teach the generator both)")
     fine_size: int = option(64, "training crop size; must equal --image_size")
     pool_size: int = option(50, "image pool size (0: no pool)")
     precision: str = option("auto", "arithmetic of training: float32; bfloat16 (CPUs with avx512_bf16/amx_bf16); "
@@ -80,6 +82,9 @@ class TrainConfig:
             check_whole(flag, getattr(self, flag))
         for flag in ("print_freq", "save_freq", "eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
             check_whole(flag, getattr(self, flag), minimum=0)
+        for flag in ("flip", "fresh"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"--{flag} must be True or False (or --no{flag}), got {getattr(self, flag)!r}")
         if self.fine_size != self.image_size:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:

@@ -75,7 +75,7 @@ class DiscoGAN:
         """
         config = self.config
         x_a, x_b = pipeline.train_batches(self.files_a, self.files_b, config.batch_size, self.batch_ids,
-                                      config.load_size, config.fine_size, config.seed)
+                                      config.load_size, config.fine_size, config.seed, config.flip)
         self.global_step = v1.train.get_or_create_global_step()
         epoch = self.global_step // self.batch_ids
         self.learning_rate = linear_decay_learning_rate(epoch, config.l_r, config.epochs, config.epoch_step)
