@@ -54,10 +54,17 @@ def augmented(image, fine_size, count=40, flip=True):
     return evaluate(build)[0]
 
 
+def crop_windows(image, size):
+    """{(top, left): window} of every size x size crop of `image`."""
+    height, width = image.shape[:2]
+    return {(top, left): image[top:top + size, left:left + size]
+            for top in range(height - size + 1) for left in range(width - size + 1)}
+
+
 def test_augment_crops_and_flips_at_random():
     image = random_pixels(12, 12)
     outputs = augmented(image, 8)
-    windows = {(top, left): image[top:top + 8, left:left + 8] for top in range(5) for left in range(5)}
+    windows = crop_windows(image, 8)
     seen = set()
     for output in outputs:
         matches = [(origin, flipped) for origin, window in windows.items() for flipped in (False, True)
@@ -77,8 +84,7 @@ def test_augment_only_flips_when_load_size_equals_fine_size():
 
 def test_augment_without_flip_crops_at_random_and_never_mirrors():
     image = random_pixels(12, 12)
-    windows = {(top, left): image[top:top + 8, left:left + 8] for top in range(5) for left in range(5)}
-    origins = [[origin for origin, window in windows.items() if np.array_equal(output, window)]
+    origins = [[origin for origin, window in crop_windows(image, 8).items() if np.array_equal(output, window)]
                for output in augmented(image, 8, flip=False)]
     assert all(len(found) == 1 for found in origins) and len({found[0] for found in origins}) > 5
 

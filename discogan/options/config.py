@@ -82,9 +82,10 @@ class TrainConfig:
             check_whole(flag, getattr(self, flag))
         for flag in ("print_freq", "save_freq", "eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
             check_whole(flag, getattr(self, flag), minimum=0)
-        for flag in ("flip", "fresh"):
-            if not isinstance(getattr(self, flag), bool):
-                raise ValueError(f"--{flag} must be True or False (or --no{flag}), got {getattr(self, flag)!r}")
+        for option in dataclasses.fields(self):  # every on/off option, known by its default
+            value = getattr(self, option.name)
+            if isinstance(option.default, bool) and not isinstance(value, bool):
+                raise ValueError(f"--{option.name} must be True or False (or --no{option.name}), got {value!r}")
         if self.fine_size != self.image_size:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
