@@ -42,7 +42,8 @@ def test_a_translation_that_keeps_colour_in_another_shape_scores_like_the_identi
     scores = colour_scores(bags, shoes)
     assert scores["colour_ratio"] < 0.05 and scores["hue_ratio"] < 0.05 and scores["palette_ratio"] < 0.05
     assert scores["colour_r1"] == 1.0
-    assert colour_scores(bags, bags) == {**dict.fromkeys(KEYS[:2], 0.0), "colour_r1": 1.0,
+    assert scores["chroma_gain"] == pytest.approx(1.0, abs=0.02)
+    assert colour_scores(bags, bags) == {**dict.fromkeys(KEYS[:2], 0.0), "colour_r1": 1.0, "chroma_gain": 1.0,
                                           "palette_ratio": 0.0, "texture_ratio": 0.0}
 
 
@@ -54,6 +55,14 @@ def test_a_translation_that_ignores_colour_scores_about_one_and_r1_at_chance():
     assert scores["colour_r1"] == 0.0
     same = colour_scores(bags, objects([(90, 90, 90)] * len(COLOURS), wide=True))
     assert same["colour_ratio"] == pytest.approx(1.0) and same["colour_r1"] <= 1 / len(COLOURS)
+    assert same["chroma_gain"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_chroma_gain_tells_faded_colours_from_kept_ones():
+    """Shoes in the bags' colours mixed half-way to grey keep their hue but about half their chroma."""
+    faded = [tuple((np.array(colour) + 128) // 2) for colour in COLOURS]
+    scores = colour_scores(objects(COLOURS), objects(faded, wide=True))
+    assert 0.35 < scores["chroma_gain"] < 0.65
 
 
 def test_texture_tells_a_striped_object_from_a_plain_one():

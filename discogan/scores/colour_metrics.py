@@ -9,6 +9,8 @@ translation is compared with its own input and with every other input of the spl
   translations of the other inputs. 0: each translation has exactly its input's colour (the identity scores 0);
   about 1: colour is ignored (real images of the other domain paired at random score about 1).
 - *r@1*: share of translations whose nearest input, by mean colour, is their own input; chance is 1 / N.
+- *chroma gain*: how much of the inputs' spread of hue and saturation the translations keep: 1 as vivid as
+  their inputs, 0.5 a pink bag gives a shoe half as pink, 0 one colour for all.
 
 Numpy only, like discogan/scores/metrics.py; images are uint8 or floats in [0, 1].
 """
@@ -23,7 +25,7 @@ MIN_OBJECT_SHARE = 0.01  # an image whose object is smaller than this (a blank p
 SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 PALETTE_BINS = ((0.0, 100.0, 4), (-64.0, 64.0, 8), (-64.0, 64.0, 8))  # L*, a*, b*: (low, high, bins)
-KEYS = ("colour_ratio", "hue_ratio", "colour_r1", "palette_ratio", "texture_ratio")
+KEYS = ("colour_ratio", "hue_ratio", "colour_r1", "chroma_gain", "palette_ratio", "texture_ratio")
 
 
 def object_masks(images, level=BACKGROUND_LEVEL):
@@ -100,6 +102,13 @@ def own_vs_others(distances):
     return float(own / max(others, 1e-12))
 
 
+def chroma_gain(colours_in, colours_out):
+    """Least-squares slope of the translations' mean a*, b* on their inputs', both taken about their own means."""
+    chroma_in = colours_in[:, 1:] - colours_in[:, 1:].mean(axis=0)
+    chroma_out = colours_out[:, 1:] - colours_out[:, 1:].mean(axis=0)
+    return float((chroma_in * chroma_out).sum() / max((chroma_in ** 2).sum(), 1e-12))
+
+
 def colour_scores(inputs, translations):
     """The KEYS for one direction: translations[i] is the translation of inputs[i]; None for fewer than 2 images."""
     if min(len(inputs), len(translations)) < 2:
@@ -116,6 +125,7 @@ def colour_scores(inputs, translations):
         "colour_ratio": own_vs_others(lab_distances),
         "hue_ratio": own_vs_others(hue_distances),
         "colour_r1": float(np.mean(np.argmin(lab_distances, axis=0) == np.arange(len(lab_distances)))),
+        "chroma_gain": chroma_gain(colours_in, colours_out),
         "palette_ratio": own_vs_others(palette_distances),
         "texture_ratio": own_vs_others(np.abs(energies_in[:, None] - energies_out[None])),
     }
