@@ -96,6 +96,18 @@ def test_colour_loss_waits_for_a_white_page():
         assert evaluate(colour_loss(coloured_bags([0.9, 0.1, 0.1]), coloured_bags([0.5, 0.5, 0.5]))) > 0.05
 
 
+def test_chroma_weight_scales_differences_of_hue_and_leaves_lightness_alone():
+    pink, grey = [0.9, 0.4, 0.6], [0.9 / 3 + 0.4 / 3 + 0.6 / 3] * 3  # the same lightness (mean of the channels)
+    with tf.Graph().as_default():
+        hue = [colour_loss(coloured_bags(pink), coloured_bags(grey), weight) for weight in (1.0, 3.0)]
+        lightness = [colour_loss(coloured_bags([0.3] * 3), coloured_bags([0.6] * 3), weight) for weight in (1.0, 3.0)]
+        hue, lightness = evaluate(hue), evaluate(lightness)
+    rgb_difference = np.mean(np.square(np.subtract(pink, grey)))  # at weight 1, the plain RGB difference
+    assert math.isclose(hue[0], rgb_difference, rel_tol=1e-3)
+    assert math.isclose(hue[1], 3.0 * hue[0], rel_tol=1e-3)
+    assert lightness[0] > 0.05 and math.isclose(lightness[1], lightness[0], rel_tol=1e-4)
+
+
 def test_weighted_terms_enter_the_total_only_when_set():
     with tf.Graph().as_default():
         a, b = coloured_bags([0.1, 0.2, 0.9]), coloured_bags([0.9, 0.2, 0.1])

@@ -3,6 +3,8 @@ feature-matching, identity and colour terms. Every call passes `logits=` and `la
 discriminator loss swapped them (docs/book.md, difference 1)."""
 from typing import Callable, NamedTuple
 
+import numpy as np
+
 from discogan.runtime.tf_compat import tf
 from discogan.scores.colour_metrics import BACKGROUND_LEVEL
 
@@ -68,16 +70,28 @@ def on_white_page(images):
     return tf.stop_gradient(tf.sigmoid((tf.reduce_mean(frame, axis=[1, 2]) - PAGE_LEVEL) * 40.0))
 
 
-def colour_loss(source, translated):
+# An orthonormal basis of RGB: the grey axis (lightness), then two opponent axes (red-green, yellow-blue) that
+# carry the chroma. Squared differences in it equal those in RGB, so only the weights on its axes change them.
+OPPONENT_AXES = np.array([[1, 1, 1], [1, -1, 0], [1, 1, -2]], np.float32).T / np.sqrt([3, 2, 6]).astype(np.float32)
+
+
+def colour_loss(source, translated, chroma_weight=1.0):
     """Squared difference of the object colour's mean and spread between each input and its translation (a blue
     striped bag should give a blue shoe with the stripes' contrast, whatever the two shapes), for the pairs that
     both show an object on a white page.
+
+    `chroma_weight` weighs the mean colour's opponent (chroma) axes against its grey axis; at 1 the difference
+    is the plain RGB one. Most shoes are black, brown or white, so the adversarial term pulls a pink bag's shoe
+    towards grey; in RGB a halved chroma costs little, and the shoes kept their bags' lightness but half their
+    chroma (benchmarks/README.md, "Chroma").
 
     A fresh generator draws a grey page; pulled towards the input's colour, the page itself turned that colour
     and stayed so (the shoes demo). Left to the adversarial terms until it is white, it becomes a page first.
     """
     (source_mean, source_spread), (mean, spread) = object_colour(source), object_colour(translated)
-    differences = tf.reduce_mean(tf.square(mean - source_mean) + tf.square(spread - source_spread), axis=1)
+    axis_weights = tf.constant([1.0, chroma_weight, chroma_weight], tf.float32)
+    mean_differences = tf.square(tf.matmul(mean - source_mean, OPPONENT_AXES)) * axis_weights
+    differences = tf.reduce_mean(mean_differences + tf.square(spread - source_spread), axis=1)
     return tf.reduce_mean(on_white_page(source) * on_white_page(translated) * differences)
 
 
@@ -103,7 +117,7 @@ def generator_losses(cycle, config, lambda_l2):
                                                                    - direction.target))
             total += config.lambda_identity * terms[f"identity_loss_{name}"]
         if config.lambda_colour:
-            terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated)
+            terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated, config.colour_chroma)
             total += config.lambda_colour * terms[f"colour_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]

@@ -38,6 +38,9 @@ class TrainConfig:
                                          "against a (0: off)")
     lambda_colour: float = option(0.0, "weight of the colour loss: each translation keeps the mean and spread of its "
                                        "input object's colour (0: off)")
+    colour_chroma: float = option(1.0, "weight of chroma (hue and saturation) against lightness in the colour loss's "
+                                       "mean colour: 1 weighs red, green and blue alike; above 1 keeps a bright bag's "
+                                       "shoe from fading towards the grey, brown and black most shoes are")
     ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this decay "
                                    "(e.g. 0.999) and translate with it: samples, evaluation, translate, export, the "
                                    "app (0: off, the last weights)")
@@ -90,8 +93,8 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
-        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "weight_decay",
-                     "time_limit", "sample_seconds", "save_seconds"):
+        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "colour_chroma",
+                     "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
             if not (isinstance(value, (int, float)) and math.isfinite(value)
                     and (value > 0 if flag == "l_r" else value >= 0)):

@@ -22,11 +22,12 @@ RECIPES = {
 }
 # colour: the authors' recipe for photo <-> photo (handbags <-> shoes), from the first iteration (no curriculum:
 # the colour terms need the reconstruction beside them), plus the colour loss and CycleGAN's identity loss, the
-# weights chosen on real held-out bags and shoes, translations by the generators' averaged weights, and no
-# random flips, as the authors' own loader: shoes in profile all face one way, and trained on mirrored ones the
-# generator drew both ways round (benchmarks/README.md, "handbags <-> shoes").
-RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour": 10.0, "lambda_identity": 0.5,
-                     "ema_decay": 0.999, "flip": False}
+# weights chosen on real held-out bags and shoes, the colour loss's chroma weighed 10x its lightness (else bright
+# bags gave faded shoes), translations by the generators' averaged weights, and no random flips, as the authors'
+# own loader: shoes in profile all face one way, and trained on mirrored ones the generator drew both ways round
+# (benchmarks/README.md, "handbags <-> shoes").
+RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour": 10.0, "colour_chroma": 10.0,
+                     "lambda_identity": 0.5, "ema_decay": 0.999, "flip": False}
 
 # sketches: the authors' recipe without its 10,000-iteration curriculum (the whole demo is about 1,100
 # iterations), at half width and batch 16, so that in a few minutes on two cores each bag gets its own
