@@ -33,7 +33,8 @@ def _flags_signature():
     """process_main's flags for fire and --help: --demo and every TrainConfig option."""
     keyword = inspect.Parameter.KEYWORD_ONLY
     return inspect.Signature([inspect.Parameter("demo", keyword, default=False)]
-                             + [inspect.Parameter(option.name, keyword, default=option.default)
+                             + [inspect.Parameter(option.name, keyword, default=option.default,
+                                                  annotation=option.type)
                                 for option in dataclasses.fields(config.TrainConfig)])
 
 

@@ -2,6 +2,7 @@
 import errno
 import os
 import signal
+from typing import Tuple, Union
 
 import pytest
 
@@ -9,10 +10,12 @@ from tests.conftest import run_command
 
 
 def make_command(calls):
-    """A command with the flag kinds the real ones have: a path, whole numbers, a rate and a switch."""
-    def split(path, resize=None, val_size=100, l_r=2e-4, overwrite=False, grid=False):
-        calls.append({"path": path, "resize": resize, "val_size": val_size, "l_r": l_r, "overwrite": overwrite,
-                      "grid": grid})
+    """A command with the flag kinds the real ones have: a path, whole numbers, a rate, one or two weights (as
+    --lambda_colour) and a switch."""
+    def split(path, resize=None, val_size=100, l_r=2e-4, weights: Union[float, Tuple[float, float]] = 0.0,
+              overwrite=False, grid=False):
+        calls.append({"path": path, "resize": resize, "val_size": val_size, "l_r": l_r, "weights": weights,
+                      "overwrite": overwrite, "grid": grid})
     return split
 
 
@@ -22,6 +25,8 @@ def make_command(calls):
     (["--nooverwrite=1"], "unknown flag --nooverwrite: did you mean --overwrite?"),
     (["--l_r", "abc"], "--l_r must be a number, got 'abc'"),
     (["--val-size"], "--val_size must be a number, got nothing"),
+    (["--l_r", "1,2"], "--l_r must be a number, got '1,2'"),
+    (["--weights", "30,x"], "--weights must be a number or several, such as 30,10, got '30,x'"),
     (["--overwrite=false"], "--overwrite must be True or False, got 'false'"),
     (["--overwrite", "yes"], "--overwrite must be True or False, got 'yes'"),
 ])
@@ -35,6 +40,8 @@ def test_a_bad_flag_is_one_line_before_the_command_runs(flags, expected, monkeyp
     (["--resize=64", "--val-size", "3", "--overwrite"], {"resize": 64, "val_size": 3, "overwrite": True}),
     (["--nooverwrite", "--l_r", "1e-3", "-r", "8"], {"overwrite": False, "l_r": 1e-3, "resize": 8}),
     (["--val_size", "-3"], {"val_size": -3}),  # a negative number is a value; the command judges it
+    (["--weights", "30,10"], {"weights": (30, 10)}),
+    (["--weights=3"], {"weights": 3}),
     (["--grid=sheet.png", "--overwrite=True"], {"grid": "sheet.png", "overwrite": True}),
 ])
 def test_every_form_fire_accepts_still_runs(flags, expected, monkeypatch, capsys):

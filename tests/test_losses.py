@@ -179,3 +179,19 @@ def test_the_identity_loss_moves_g_ab_towards_the_identity_on_b():
                 session.run(step)
             last = session.run(losses["identity_loss_a2b"])
     assert last < 0.75 * first
+
+
+def test_lambda_colour_weighs_each_direction_by_its_own_weight_when_given_two():
+    with tf.Graph().as_default():
+        blue, red = coloured_bags([0.1, 0.2, 0.9]), coloured_bags([0.9, 0.2, 0.1])
+        logits = tf.zeros([1, 1, 1, 1])
+        cycle = {"a2b": direction(blue, red, blue, logits, translated=red),
+                 "b2a": direction(red, blue, red, logits, translated=blue)}
+        plain = evaluate(generator_losses(cycle, TrainConfig(), lambda_l2=1.0))
+        apart = evaluate(generator_losses(cycle, TrainConfig(lambda_colour=(3.0, 5.0)), 1.0))
+        one_way = evaluate(generator_losses(cycle, TrainConfig(lambda_colour=(3.0, 0.0)), 1.0))
+    assert apart["colour_loss_a2b"] > 0.1 and apart["colour_loss_b2a"] > 0.1
+    for name, weight in (("a2b", 3.0), ("b2a", 5.0)):
+        assert math.isclose(apart[f"g_loss_{name}"], plain[f"g_loss_{name}"] + weight * apart[f"colour_loss_{name}"],
+                            rel_tol=1e-5)
+    assert "colour_loss_b2a" not in one_way and math.isclose(one_way["g_loss_b2a"], plain["g_loss_b2a"], rel_tol=1e-6)

@@ -33,7 +33,9 @@ def test_book_defaults_are_unchanged_and_explicit_flags_beat_the_recipe():
                                          ({"feature_matching": 1.5}, "--feature_matching"),
                                          ({"update_interval": 0}, "--update_interval"),
                                          ({"weight_decay": -1.0}, "--weight_decay"), ({"colour": 1}, "--colour"),
-                                         ({"colour_chroma": -1.0}, "--colour_chroma"), ({"flip": "no"}, "--flip")])
+                                         ({"colour_chroma": -1.0}, "--colour_chroma"), ({"flip": "no"}, "--flip"),
+                                         ({"lambda_colour": (30.0, -1.0)}, "--lambda_colour"),
+                                         ({"lambda_colour": (30.0, 10.0, 1.0)}, "--lambda_colour")])
 def test_bad_options_are_named(flags, named):
     with pytest.raises(ValueError, match=named):
         TrainConfig.create(**flags)

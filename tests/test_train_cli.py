@@ -175,6 +175,16 @@ def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_p
     assert steps == 8
 
 
+def test_two_colour_weights_from_the_command_line_weigh_the_directions_apart(tiny_dataset, tmp_path, monkeypatch,
+                                                                              capsys):
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, tiny(tmp_path, epochs=1, lambda_colour="3,0"))
+    assert status == 0, errors
+    tags = scalars(tmp_path / "logs" / tiny_dataset.name)
+    assert "colour_loss_a2b" in tags and "colour_loss_b2a" not in tags
+    record = json.loads((tmp_path / "checkpoint" / tiny_dataset.name / "config.json").read_text())
+    assert record["lambda_colour"] == [3, 0]
+
+
 def test_time_limit_stops_after_the_iteration_that_reaches_it_and_saves(tiny_dataset, tmp_path, capsys):
     steps = process_main(dataset_dir=str(tiny_dataset), epochs=50, batch_size=2, gf=8, df=8, seed=0,
                          time_limit=1e-6, save_freq=100, print_freq=100, **folders(tmp_path))

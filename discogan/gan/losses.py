@@ -100,8 +100,8 @@ def generator_losses(cycle, config, lambda_l2):
 
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
     config.feature_matching > 0: (1 - f) * gan + f * fm; plus, when their weights are set, the identity loss
-    (CycleGAN's G(target) ~ target, L1) and the colour loss. Every entry of the returned dict is logged to
-    TensorBoard.
+    (CycleGAN's G(target) ~ target, L1) and the colour loss, which may weigh each direction apart (bag -> shoe
+    needs a harder pull than shoe -> bag). Every entry of the returned dict is logged to TensorBoard.
     """
     terms = {}
     for name, direction in cycle.items():
@@ -116,9 +116,10 @@ def generator_losses(cycle, config, lambda_l2):
             terms[f"identity_loss_{name}"] = tf.reduce_mean(tf.abs(direction.generator(direction.target)
                                                                    - direction.target))
             total += config.lambda_identity * terms[f"identity_loss_{name}"]
-        if config.lambda_colour:
+        colour_weight = config.colour_weights()[name]
+        if colour_weight:
             terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated, config.colour_chroma)
-            total += config.lambda_colour * terms[f"colour_loss_{name}"]
+            total += colour_weight * terms[f"colour_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms

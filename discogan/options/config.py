@@ -9,7 +9,7 @@ import dataclasses
 import importlib.metadata
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 from discogan.options.checks import check_bottleneck, check_image_size, check_precision, check_whole
 from discogan.options.presets import RECIPES
@@ -36,8 +36,9 @@ class TrainConfig:
     feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
     lambda_identity: float = option(0.0, "weight of CycleGAN's identity loss, L1 of G_AB(b) against b and G_BA(a) "
                                          "against a (0: off)")
-    lambda_colour: float = option(0.0, "weight of the colour loss: each translation keeps the mean and spread of its "
-                                       "input object's colour (0: off)")
+    lambda_colour: Union[float, Tuple[float, float]] = option(
+        0.0, "weight of the colour loss: each translation keeps the mean and spread of its input object's colour (0: "
+             "off); two weights, A -> B then B -> A (e.g. 30,10), weigh the directions apart")
     colour_chroma: float = option(1.0, "weight of chroma (hue and saturation) against lightness in the colour loss's "
                                        "mean colour: 1 weighs red, green and blue alike; above 1 keeps a bright bag's "
                                        "shoe from fading towards the grey, brown and black most shoes are")
@@ -93,16 +94,24 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
+        if isinstance(self.lambda_colour, (list, tuple)) and len(self.lambda_colour) != 2:
+            raise ValueError(f"--lambda_colour takes one weight or two (A -> B, B -> A), got {self.lambda_colour!r}")
         for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "colour_chroma",
                      "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
-            if not (isinstance(value, (int, float)) and math.isfinite(value)
-                    and (value > 0 if flag == "l_r" else value >= 0)):
+            values = self.colour_weights().values() if flag == "lambda_colour" else [value]
+            if not all(isinstance(number, (int, float)) and math.isfinite(number)
+                       and (number > 0 if flag == "l_r" else number >= 0) for number in values):
                 raise ValueError(f"--{flag} must be a number {bound}, got {value!r}")
         if not (isinstance(self.ema_decay, (int, float)) and 0.0 <= self.ema_decay < 1.0):
             raise ValueError(f"--ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got {self.ema_decay!r}")
         if not 0.0 <= self.feature_matching <= 1.0:
             raise ValueError(f"--feature_matching must lie in [0, 1], got {self.feature_matching!r}")
+
+    def colour_weights(self):
+        """{"a2b": weight, "b2a": weight} of the colour loss, from --lambda_colour's one weight or two."""
+        weights = self.lambda_colour
+        return dict(zip(("a2b", "b2a"), weights if isinstance(weights, (list, tuple)) else (weights, weights)))
 
     @classmethod
     def create(cls, recipe="book", **flags):

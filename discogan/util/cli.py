@@ -11,6 +11,7 @@ import inspect
 import os
 import re
 import sys
+import typing
 
 import fire
 from fire.parser import DefaultParseValue
@@ -67,7 +68,7 @@ def fire_command(main, args):
         named = set()
         for key, text in flags:
             name, text = flag_name(key, text, list(parameters))
-            check_value(name, text, parameters[name].default)
+            check_value(name, text, parameters[name].default, parameters[name].annotation)
             named.add(name)
     check_values(values, parameters, named)
     return args
@@ -122,14 +123,18 @@ def flag_name(key, text, names):
     raise UserError(f"unknown flag --{key}: {hint}")
 
 
-def check_value(name, text, default):
-    """A flag whose default is a number must be given one, and a switch no 'false': fire passes text on as it is,
-    and the text 'false' is true. (A switch may take other text: translate's --grid=PATH.)"""
+def check_value(name, text, default, annotation=None):
+    """A flag whose default is a number must be given one (or, where its annotation admits a tuple, such as
+    --lambda_colour's, several: 30,10), and a switch no 'false': fire passes text on as it is, and the text 'false'
+    is true. (A switch may take other text: translate's --grid=PATH.)"""
     value = True if text is None else DefaultParseValue(text)
     if isinstance(default, bool):
         wanted, fits = "True or False", not (isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"))
     elif isinstance(default, (int, float)):
-        wanted, fits = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+        several = any(typing.get_origin(kind) is tuple for kind in typing.get_args(annotation))
+        wanted = "a number or several, such as 30,10" if several else "a number"
+        numbers = value if several and isinstance(value, tuple) else (value,)
+        fits = all(isinstance(number, (int, float)) and not isinstance(number, bool) for number in numbers)
     else:
         return
     if not fits:
