@@ -68,9 +68,8 @@ def test_demo_flag_draws_its_dataset_and_trains_with_its_preset(flags, dataset, 
                                                                                 "valA", "valB"]
         config = TrainConfig.create(**options)
         assert (config.recipe, config.gan_curriculum, config.gf, config.batch_size) == ("colour", 0, 32, 16)
-        assert (config.lambda_colour, config.lambda_identity) == (presets.RECIPES["colour"]["lambda_colour"],
-                                                                  presets.RECIPES["colour"]["lambda_identity"])
-        assert config.lambda_colour > 0 and config.lambda_identity > 0
+        assert config.colour_weights() == {"a2b": 10.0, "b2a": 10.0}  # the demo's, not the recipe's 30 and 10
+        assert config.lambda_identity == presets.RECIPES["colour"]["lambda_identity"] > 0
 
 
 def test_an_unknown_demo_is_one_line(monkeypatch, capsys):
