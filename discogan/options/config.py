@@ -94,8 +94,6 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
-        if isinstance(self.lambda_colour, (list, tuple)) and len(self.lambda_colour) != 2:
-            raise ValueError(f"--lambda_colour takes one weight or two (A -> B, B -> A), got {self.lambda_colour!r}")
         for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "colour_chroma",
                      "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
@@ -111,7 +109,10 @@ class TrainConfig:
     def colour_weights(self):
         """{"a2b": weight, "b2a": weight} of the colour loss, from --lambda_colour's one weight or two."""
         weights = self.lambda_colour
-        return dict(zip(("a2b", "b2a"), weights if isinstance(weights, (list, tuple)) else (weights, weights)))
+        pair = tuple(weights) if isinstance(weights, (list, tuple)) else (weights, weights)
+        if len(pair) != 2:
+            raise ValueError(f"--lambda_colour takes one weight or two (A -> B, B -> A), got {weights!r}")
+        return dict(zip(("a2b", "b2a"), pair))
 
     @classmethod
     def create(cls, recipe="book", **flags):
