@@ -6,7 +6,8 @@ import pytest
 
 from discogan.data import demo_shoes
 from discogan.data.demo_data import default_cache_dir, draw_bag, make_demo_dataset
-from discogan.data.demo_shoes import PALETTE, PRINTS, draw_palette_bag, draw_shoe, make_shoes_dataset
+from discogan.data.demo_shoes import (PALETTE, PRINTS, SHADE_SPREAD, Entry, draw_palette_bag, draw_shoe,
+                                      make_shoes_dataset)
 from discogan.data.image_io import list_images, load_rgb
 
 SKETCH_DEMO_SEED_0 = "d0b01bc4f566e372f2d79bde3ab4b05529c33dac269ca02227963f79ca4064a8"  # commit 109e4fd's pixels
@@ -60,7 +61,7 @@ def test_bags_and_shoes_are_objects_on_white_in_their_palette_colour(draw):
     rng = np.random.default_rng(0)
     for colour in PALETTE:
         for _ in range(4):
-            image = draw(rng, (colour, "solid"))
+            image = draw(rng, Entry.of(colour))
             assert image.shape == (64, 64, 3) and image.dtype == np.uint8
             border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
             assert border.min() > 240  # the whole object on a white background
@@ -86,10 +87,10 @@ def dominant_colour(image):
 def test_a_bag_and_a_shoe_of_one_palette_entry_share_their_colour_and_every_print_draws():
     rng = np.random.default_rng(2)
     for name in PALETTE:
-        bag, shoe = draw_palette_bag(rng, (name, "solid")), draw_shoe(rng, (name, "solid"))
+        bag, shoe = draw_palette_bag(rng, Entry.of(name)), draw_shoe(rng, Entry.of(name))
         assert dominant_colour(bag) == dominant_colour(shoe) == name
     for print_name in PRINTS:
-        assert np.ptp(draw_shoe(rng, ("red", print_name)).astype(int)) > 100
+        assert np.ptp(draw_shoe(rng, Entry.of("red", print_name)).astype(int)) > 100
 
 
 def test_shoes_dataset_is_unpaired_with_matching_held_out_entries_reproducible_and_written_once(tmp_path):
@@ -99,14 +100,40 @@ def test_shoes_dataset_is_unpaired_with_matching_held_out_entries_reproducible_a
     assert all(path.stem.endswith("_handbag") for path in files["trainA"] + files["valA"])
     assert all(path.stem.endswith("_shoe") for path in files["trainB"] + files["valB"])
     entries = [[path.stem.split("_")[1] for path in files[folder]] for folder in ("valA", "valB")]
-    assert entries[0] == entries[1]  # val bag i and val shoe i: one colour and print
-    colour, print_name = entries[0][0].split("-", 1)
+    assert entries[0] == entries[1]  # val bag i and val shoe i: one colour, shade and print
+    colour, shade, print_name = entries[0][0].split("-", 2)
     assert colour in PALETTE and print_name in PRINTS
+    assert np.abs(np.subtract(list(bytes.fromhex(shade)), PALETTE[colour])).max() <= SHADE_SPREAD
     again = make_shoes_dataset(tmp_path / "b", train_count=3, val_count=4, seed=5)
     np.testing.assert_array_equal(load_rgb(files["valB"][1]), load_rgb(again / "valB" / files["valB"][1].name))
     files["trainA"][0].unlink()
     make_shoes_dataset(root, train_count=3, val_count=4, seed=5)  # complete already: nothing is rewritten
     assert not files["trainA"][0].exists()
+
+
+def test_each_entry_wears_its_own_shade_of_its_palette_colour_and_the_bag_and_shoe_show_it():
+    rng = np.random.default_rng(4)
+    entries = [demo_shoes.random_entry(rng) for _ in range(100)]
+    assert len({entry.colour for entry in entries}) == 100  # no two held-out bags of exactly one colour
+    for entry in entries:
+        assert np.abs(np.subtract(entry.colour, PALETTE[entry.name])).max() <= SHADE_SPREAD
+    for entry in entries[:5]:
+        solid = entry._replace(print_name="solid")
+        for image in (draw_palette_bag(rng, solid), draw_shoe(rng, solid)):
+            assert shade_share(image, entry.colour) > 0.2, entry
+
+
+def test_a_cache_drawn_by_another_version_is_drawn_again_without_its_old_images(tmp_path, capsys):
+    root = make_shoes_dataset(tmp_path, train_count=2, val_count=1, seed=5)
+    old_image = root / "trainA" / "0000_red-000000-solid_handbag.png"
+    old_image.write_bytes(list_images(root / "valA")[0].read_bytes())
+    (root / "notes.txt").write_text("mine")
+    (root / ".complete").write_text("2 1 64 5\n")  # the stamp before entries had shades
+    make_shoes_dataset(root, train_count=2, val_count=1, seed=5)
+    assert "older drawing" in capsys.readouterr().out
+    assert not old_image.exists() and (root / "notes.txt").read_text() == "mine"
+    assert [len(list_images(root / folder)) for folder in ("trainA", "trainB", "valA", "valB")] == [2, 2, 1, 1]
+    assert (root / ".complete").read_text().split()[:4] == ["2", "1", "64", "5"]
 
 
 def test_each_demo_is_cached_in_its_own_folder(monkeypatch, tmp_path):

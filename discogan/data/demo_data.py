@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from discogan.data.image_io import save_image
+from discogan.data.image_io import list_images, save_image
 from discogan.util.progress import Progress
 
 SCALE = 4  # draw at 4x and downsample for smooth edges
@@ -20,6 +20,7 @@ FOLDER_NAME = "demo_bags"
 DOMAIN_NAMES = ("sketch", "bag")  # what trainA and trainB hold, for pages that name the directions
 SHOES_FOLDER_NAME = "demo_shoes"  # the handbags <-> shoes demo (discogan.data.demo_shoes)
 SHOES_DOMAIN_NAMES = ("handbag", "shoe")
+SPLIT_FOLDERS = ("trainA", "trainB", "valA", "valB")  # where both demos draw
 
 
 def default_cache_dir(folder_name=FOLDER_NAME):
@@ -145,11 +146,19 @@ def make_demo_dataset(root=None, train_pairs=1000, val_pairs=100, size=64, seed=
 def write_once(root, count, unit, items, stamp, seed):
     """Write the files `items(rng)` yields, `count` lists of (path under root, pixels), unless `root` is complete.
 
-    `.complete` (holding `stamp`) is written last, so a drawing cut short starts again; returns `root`.
+    `.complete` (holding `stamp`) is written last, so a drawing cut short starts again; a drawing stamped otherwise
+    (other sizes, or an older version of the drawing) is drawn again, its images removed first so that none of
+    them mixes with the new ones. Returns `root`.
     """
     complete = root / ".complete"
     if complete.is_file():
-        return root
+        if complete.read_text().strip() == stamp:
+            return root
+        print(f"{root} holds an older drawing ({complete.read_text().strip()!r}, not {stamp!r}): drawing it again")
+        complete.unlink()
+        for folder in SPLIT_FOLDERS:
+            for path in list_images(root / folder) if (root / folder).is_dir() else ():
+                path.unlink()
     progress = Progress(count, f"drawing the demo dataset in {root}", unit=unit)
     for files in items(np.random.default_rng(seed)):
         for relative, pixels in files:

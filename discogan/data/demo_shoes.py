@@ -1,12 +1,14 @@
 """A small synthetic handbags <-> shoes dataset: bags and side-view shoes coloured from one palette.
 
-Every bag and every shoe takes its colour and print from one palette entry (PALETTE x PRINTS), lit alike from its
-own top to its bottom, so a bag has an obvious shoe to go to, the one of its colour and print, while their shapes
-have nothing in common. Like real bags
-and shoes the set is unpaired: trainA holds bags, trainB shoes, drawn independently. The held-out split draws one
-sequence of entries for both domains, so val bag i and val shoe i share colour and print (not shape), which colour
-scores can use. File names carry the entry (`0007_red-stripes_handbag.png`) and differ between the domains, so
-evaluate treats the split as unpaired.
+Every bag and every shoe takes its colour and print from one palette entry: a shade of one of the PALETTE colours
+(each entry its own, as a red bag may be crimson or scarlet) and one of PRINTS, lit alike from its own top to its
+bottom, so a bag has an obvious shoe to go to, the one of its colour and print, while their shapes have nothing in
+common. Like real bags and shoes the set is unpaired: trainA holds bags, trainB shoes, drawn independently. The
+held-out split draws one sequence of entries for both domains, so val bag i and val shoe i share colour and print
+(not shape), which colour scores can use; with a shade per entry, nearly every held-out bag has a colour of its
+own, so colour retrieval can tell a translation that keeps its input's colour from one that only keeps its
+colour's name. File names carry the entry (`0007_red-c8203a-stripes_handbag.png`) and differ between the
+domains, so evaluate treats the split as unpaired.
 """
 from pathlib import Path
 from typing import NamedTuple
@@ -23,11 +25,30 @@ PALETTE = {"red": (196, 30, 45), "pink": (236, 112, 170), "orange": (240, 128, 3
 PRINTS = ("solid", "stripes", "checks", "dots", "two-tone")
 SHOE_KINDS = ("sneaker", "pump", "boot", "flat")
 SOLES = ((40, 38, 36), (225, 222, 215))  # neutral, so that a shoe's colour is its upper's
+SHADE_SPREAD = 40  # an entry's colour is its palette colour moved by up to this much in each of R, G and B
+
+
+class Entry(NamedTuple):
+    """A palette entry: the name of a PALETTE colour, the shade of it that this item wears, and a print."""
+    name: str
+    colour: tuple
+    print_name: str
+
+    @classmethod
+    def of(cls, name, print_name="solid"):
+        """The entry wearing PALETTE colour `name` exactly."""
+        return cls(name, PALETTE[name], print_name)
+
+    def label(self):
+        """`red-c8203a-stripes`: what a file name says of the entry."""
+        return f"{self.name}-{bytes(self.colour).hex()}-{self.print_name}"
 
 
 def random_entry(rng):
-    """A (colour name, print) of the palette."""
-    return list(PALETTE)[rng.integers(len(PALETTE))], PRINTS[rng.integers(len(PRINTS))]
+    """An Entry: a palette colour, its own shade of it (within SHADE_SPREAD) and a print."""
+    name = list(PALETTE)[rng.integers(len(PALETTE))]
+    colour = np.clip(np.array(PALETTE[name]) + rng.integers(-SHADE_SPREAD, SHADE_SPREAD + 1, 3), 0, 255)
+    return Entry(name, tuple(int(channel) for channel in colour), PRINTS[rng.integers(len(PRINTS))])
 
 
 def accent(colour):
@@ -49,8 +70,8 @@ class ShoeShape(NamedTuple):
 
 
 def entry_texture(rng, entry, s, accent_box):
-    """An s x s texture of a palette entry; a two-tone object takes the accent in `accent_box` (x0, y0, x1, y1)."""
-    colour, kind = PALETTE[entry[0]], entry[1]
+    """An s x s texture of an Entry; a two-tone object takes the accent in `accent_box` (x0, y0, x1, y1)."""
+    colour, kind = entry.colour, entry.print_name
     step, slant = int(rng.uniform(0.06, 0.1) * s), rng.uniform(-0.3, 0.3) * s
     texture = print_texture(s, kind if kind in ("stripes", "checks", "dots") else "plain", step, colour,
                             accent(colour), lambda: slant)
@@ -60,13 +81,13 @@ def entry_texture(rng, entry, s, accent_box):
 
 
 def draw_palette_bag(rng, entry, size=64):
-    """A size x size x 3 uint8 bag on white in the colour and print of palette `entry`."""
+    """A size x size x 3 uint8 bag on white in the colour and print of Entry `entry`."""
     body, handle, flap, clasp = bag_shapes(rng, size)
     top, bottom = body[0][1], body[2][1]
     s = size * SCALE
     texture = entry_texture(rng, entry, s, (0, top + 0.6 * (bottom - top), s, s))
     handle_width = 3 * max(SCALE, int(SCALE * rng.uniform(1.0, 1.6)))
-    return shrink(bag_photo(size, body, handle, flap, clasp, PALETTE[entry[0]], texture, handle_width, (top, bottom)),
+    return shrink(bag_photo(size, body, handle, flap, clasp, entry.colour, texture, handle_width, (top, bottom)),
                   size)
 
 
@@ -127,12 +148,12 @@ def _shoe_shape(rng, kind, s):
 
 
 def draw_shoe(rng, entry, size=64):
-    """A size x size x 3 uint8 side-view shoe on white in the colour and print of palette `entry`: a sneaker (laces,
+    """A size x size x 3 uint8 side-view shoe on white in the colour and print of Entry `entry`: a sneaker (laces,
     thick sole), pump (high heel), boot (shaft) or flat (sometimes a strap), facing left as catalogue shoes do."""
     s = size * SCALE
     kind = SHOE_KINDS[rng.integers(len(SHOE_KINDS))]
     shape = _shoe_shape(rng, kind, s)
-    colour, sole_colour = PALETTE[entry[0]], SOLES[rng.integers(len(SOLES))]
+    colour, sole_colour = entry.colour, SOLES[rng.integers(len(SOLES))]
     photo = Image.new("RGB", (s, s), (255, 255, 255))
     draw = ImageDraw.Draw(photo)
     if shape.heel:
@@ -161,7 +182,7 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
     bag, shoe = SHOES_DOMAIN_NAMES
 
     def name(index, entry, domain):
-        return f"{index:04d}_{entry[0]}-{entry[1]}_{domain}.png"
+        return f"{index:04d}_{entry.label()}_{domain}.png"
 
     def images(rng):
         for folder, domain, draw in (("trainA", bag, draw_palette_bag), ("trainB", shoe, draw_shoe)):
@@ -173,4 +194,4 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
             yield [(f"valA/{name(index, entry, bag)}", draw_palette_bag(rng, entry, size))]
             yield [(f"valB/{name(index, entry, shoe)}", draw_shoe(rng, entry, size))]
     return write_once(Path(root or default_cache_dir(SHOES_FOLDER_NAME)), 2 * (train_count + val_count), "images",
-                      images, f"{train_count} {val_count} {size} {seed}", seed)
+                      images, f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD}", seed)
