@@ -130,7 +130,7 @@ def test_a_cache_drawn_by_another_version_is_drawn_again_without_its_old_images(
     (root / "notes.txt").write_text("mine")
     (root / ".complete").write_text("2 1 64 5\n")  # the stamp before entries had shades
     make_shoes_dataset(root, train_count=2, val_count=1, seed=5)
-    assert "older drawing" in capsys.readouterr().out
+    assert "older drawing" in capsys.readouterr().err
     assert not old_image.exists() and (root / "notes.txt").read_text() == "mine"
     assert [len(list_images(root / folder)) for folder in ("trainA", "trainB", "valA", "valB")] == [2, 2, 1, 1]
     assert (root / ".complete").read_text().split()[:4] == ["2", "1", "64", "5"]

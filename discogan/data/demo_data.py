@@ -6,6 +6,7 @@ once as its black outline sketch on white, like the edges2handbags pairs. Sketch
 """
 import colorsys
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -152,9 +153,10 @@ def write_once(root, count, unit, items, stamp, seed):
     """
     complete = root / ".complete"
     if complete.is_file():
-        if complete.read_text().strip() == stamp:
+        found = complete.read_text().strip()
+        if found == stamp:
             return root
-        print(f"{root} holds an older drawing ({complete.read_text().strip()!r}, not {stamp!r}): drawing it again")
+        print(f"{root} holds an older drawing ({found!r}, not {stamp!r}): drawing it again", file=sys.stderr)
         complete.unlink()
         for folder in SPLIT_FOLDERS:
             for path in list_images(root / folder) if (root / folder).is_dir() else ():
