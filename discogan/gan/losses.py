@@ -103,7 +103,7 @@ def generator_losses(cycle, config, lambda_l2):
     (CycleGAN's G(target) ~ target, L1) and the colour loss, which may weigh each direction apart (bag -> shoe
     needs a harder pull than shoe -> bag). Every entry of the returned dict is logged to TensorBoard.
     """
-    terms = {}
+    terms, colour_weights = {}, config.colour_weights()
     for name, direction in cycle.items():
         terms[f"recon_loss_{name}"] = mse(direction.round_trip, direction.source)
         terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
@@ -116,10 +116,9 @@ def generator_losses(cycle, config, lambda_l2):
             terms[f"identity_loss_{name}"] = tf.reduce_mean(tf.abs(direction.generator(direction.target)
                                                                    - direction.target))
             total += config.lambda_identity * terms[f"identity_loss_{name}"]
-        colour_weight = config.colour_weights()[name]
-        if colour_weight:
+        if colour_weights[name]:
             terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated, config.colour_chroma)
-            total += colour_weight * terms[f"colour_loss_{name}"]
+            total += colour_weights[name] * terms[f"colour_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms
