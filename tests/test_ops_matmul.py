@@ -1,8 +1,9 @@
-"""The 4x4 -> 1x1 conv and the 1x1 -> 4x4 transposed conv, computed as matmuls, equal the tf.nn convolutions."""
+"""The convolutions computed another way than by tf.nn (matmuls, windows, 2x2 pixel blocks) equal tf.nn's,
+with the same gradients."""
 import numpy as np
 import tensorflow as tf
 
-from discogan.gan.ops import conv2d, conv2d_transpose
+from discogan.gan.ops import conv2d, conv2d_transpose, record_training_precision
 
 v1 = tf.compat.v1
 
@@ -45,12 +46,55 @@ def test_a_stride_2_transposed_conv_from_4x4_takes_the_same_weight_gradient_and_
              lambda x, w: tf.nn.conv2d_transpose(x, w, [3, 8, 8, 5], 2, "SAME"), [3, 4, 4, 6])
 
 
-def test_the_window_weight_gradient_is_used_up_to_8x8_inputs_and_the_convolution_s_above():
+def test_on_the_image_side_the_conv_s_input_gradient_and_the_transposed_conv_work_on_2x2_pixel_blocks():
+    _compare(lambda x: conv2d(x, 5, "layer"), lambda x, w: tf.nn.conv2d(x, w, 2, "SAME"), [2, 16, 12, 3])
+    _compare(lambda x: conv2d_transpose(x, 3, "layer"),
+             lambda x, w: tf.nn.conv2d_transpose(x, w, [2, 16, 12, 3], 2, "SAME"), [2, 8, 6, 5])
+
+
+def _op_types(build_layers, precision=None):
+    """{name: (op types of the layer, op types of its gradient)} for each (name, output) `build_layers()` makes,
+    in a graph that records `precision` as its training precision (None: none recorded)."""
     graph = tf.Graph()
     with graph.as_default():
-        outputs = [conv2d(tf.zeros([1, side, side, 2]), 3, name) for name, side in (("small", 8), ("large", 16))]
-        tf.gradients(tf.add_n([tf.reduce_sum(y) for y in outputs]), v1.trainable_variables())
-    types = {name: {op.type for op in graph.get_operations() if op.name.startswith(f"gradients/{name}")}
-             for name in ("small", "large")}
-    assert "SpaceToDepth" in types["small"] and "Conv2DBackpropFilter" not in types["small"]
-    assert "Conv2DBackpropFilter" in types["large"] and "SpaceToDepth" not in types["large"]
+        if precision:
+            record_training_precision(precision)
+        outputs = build_layers()
+        tf.gradients(tf.add_n([tf.reduce_sum(y) for _, y in outputs]), v1.trainable_variables())
+    ops = graph.get_operations()
+    return {name: ({op.type for op in ops if op.name.startswith(f"{name}/")},
+                   {op.type for op in ops if op.name.startswith(f"gradients/{name}/")}) for name, _ in outputs}
+
+
+def _window_weight_gradient_sides(precision):
+    """The input sides, among 8, 16 and 32, at which a conv's weight gradient is the matmul of its windows."""
+    sides = (8, 16, 32)
+    types = _op_types(lambda: [(f"side{side}", conv2d(tf.zeros([1, side, side, 8]), 3, f"side{side}"))
+                               for side in sides], precision)
+    found = []
+    for side in sides:
+        gradient = types[f"side{side}"][1]
+        assert ("SpaceToDepth" in gradient) != ("Conv2DBackpropFilter" in gradient)
+        assert "Conv2DBackpropInput" in gradient and "DepthToSpace" not in gradient
+        found += [side] * ("SpaceToDepth" in gradient)
+    return found
+
+
+def test_the_window_weight_gradient_is_used_up_to_8x8_inputs_and_in_bfloat16_up_to_16x16():
+    assert _window_weight_gradient_sides(None) == [8]
+    assert _window_weight_gradient_sides("float32") == [8]
+    assert _window_weight_gradient_sides("bfloat16") == [8, 16]
+
+
+def test_only_the_image_side_works_on_2x2_pixel_blocks():
+    def layers():
+        down = conv2d(tf.zeros([1, 32, 32, 3]), 8, "down")
+        return [("down", down), ("image_up", conv2d_transpose(down, 3, "image_up")),
+                ("wide_up", conv2d_transpose(down, 8, "wide_up"))]
+    types = _op_types(layers)
+    down, down_gradient = types["down"]
+    assert "Conv2D" in down and {"DepthToSpace", "Conv2DBackpropFilter"} <= down_gradient
+    image_up, _ = types["image_up"]
+    assert "DepthToSpace" in image_up
+    wide_up, wide_up_gradient = types["wide_up"]
+    assert "DepthToSpace" not in wide_up | wide_up_gradient and "Conv2DBackpropInput" in wide_up
