@@ -89,22 +89,19 @@ def peer_settings():
     return [[]] + [["--bf16"], ["--bf16", "--channels_last"]] * bool(cpu_bfloat16_flags())
 
 
-def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="book"):
-    """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up.
+def build_step(batch, precision="float32", recipe="book"):
+    """DiscoGAN's training step on random in-memory batches, in a graph of its own: (graph, cycle, flops, init).
 
-    One timed iteration is one cycle of the recipe's iteration ops: the book's G+D op, or the authors' D, G, G
-    (counted as three iterations). With `profile`, one more cycle runs traced: its Chrome trace goes to that file
-    and the top ops to stderr.
+    `cycle` is the recipe's iteration: one dict of session.run fetches per iteration op (the book's G+D op, or
+    the authors' D, G, G); `flops` counts the convolutions and matmuls of the whole cycle.
     """
     import numpy as np
     import tensorflow as tf
 
     from discogan.options.config import TrainConfig
-    from discogan.runtime.session import session_config
     from discogan.gan.train_step import build_train_step
 
     v1 = tf.compat.v1
-    build_start = time.perf_counter()
     graph = tf.Graph()
     with graph.as_default():
         v1.set_random_seed(0)
@@ -120,27 +117,49 @@ def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="bo
                  for op in step.iteration_ops]
         flops = sum(step_flops(op) for op in step.iteration_ops)
         init = v1.global_variables_initializer()
+    return graph, cycle, flops, init
 
-    def run_cycle(**trace):
-        losses = [sess.run(fetches, **trace) for fetches in cycle]
-        if not all(np.isfinite([value["d_loss"], value["g_loss"]]).all() for value in losses):
-            raise FloatingPointError(f"non-finite loss in {precision}: {losses}")
+
+def run_cycle(sess, cycle, precision, **trace):
+    """One iteration of the recipe; a non-finite loss stops the benchmark."""
+    import numpy as np
+
+    losses = [sess.run(fetches, **trace) for fetches in cycle]
+    if not all(np.isfinite([value["d_loss"], value["g_loss"]]).all() for value in losses):
+        raise FloatingPointError(f"non-finite loss in {precision}: {losses}")
+
+
+def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="book"):
+    """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up.
+
+    One timed iteration is one cycle of the recipe's iteration ops: the book's G+D op, or the authors' D, G, G
+    (counted as three iterations). With `profile`, one more cycle runs traced: its Chrome trace goes to that file
+    and the top ops to stderr.
+    """
+    import tensorflow as tf
+
+    from discogan.runtime.session import session_config
+
+    v1 = tf.compat.v1
+    build_start = time.perf_counter()
+    graph, cycle, flops, init = build_step(batch, precision, recipe)
 
     with v1.Session(graph=graph, config=session_config(precision)) as sess:
         sess.run(init)
-        run_cycle()  # the first runs prune, optimise and place the graph: part of building it
+        run_cycle(sess, cycle, precision)  # the first runs prune, optimise and place the graph: part of building it
         build_s = time.perf_counter() - build_start
         for _ in range(warmup):
-            run_cycle()
+            run_cycle(sess, cycle, precision)
         times = []
         for _ in range(steps):
             start = time.perf_counter()
-            run_cycle()
+            run_cycle(sess, cycle, precision)
             times.append((time.perf_counter() - start) / len(cycle))
         if profile:
             from tensorflow.python.client import timeline
             metadata = v1.RunMetadata()
-            run_cycle(options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE), run_metadata=metadata)
+            run_cycle(sess, cycle, precision, options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE),
+                      run_metadata=metadata)
             Path(profile).write_text(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
             for row in top_ops(metadata.step_stats):
                 print(json.dumps(row), file=sys.stderr)

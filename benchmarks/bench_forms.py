@@ -1,0 +1,100 @@
+"""What each faster form of the 4x4 stride-2 conv (discogan/gan/ops.py) gains in a training step, on this machine.
+
+    python benchmarks/bench_forms.py --precision bfloat16 --batch 64 --rounds 20
+    python benchmarks/bench_forms.py --precision float32 --batch 16 --recipe official
+
+The step as shipped and the same step with one form switched off are built side by side in one process, and
+their iterations alternate for --rounds rounds, so that drift in the host's speed falls on all alike (on a
+shared 2-core machine separate processes differ by 10-15% from run to run; pairs within a round much less).
+Prints one JSON line per variant: its median pairs/s and the median and quartiles of the per-round ratio of the
+shipped step's speed to the variant's (above 1: the form gains).
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_train import available_precisions, build_step, run_cycle  # noqa: E402
+
+
+def variants(precision):
+    """name -> the ops.py settings of that variant of the step (None: as shipped)."""
+    from discogan.gan import ops
+
+    shipped_side = ops.WINDOW_GRADIENT_MAX_SIDE[precision]
+    options = {"shipped": None, "without the image-side block form": {"IMAGE_SIDE_MAX_CHANNELS": 0},
+               "without the window weight gradient": {"WINDOW_GRADIENT_MAX_SIDE": 0}}
+    for side in (8, 16, 32):
+        if side != shipped_side:
+            options[f"window weight gradient up to {side}x{side}"] = {"WINDOW_GRADIENT_MAX_SIDE": side}
+    return options
+
+
+def build_variant(settings, batch, precision, recipe):
+    """The step built with ops.py's settings changed as `settings` says, then restored."""
+    from discogan.gan import ops
+
+    saved = {"IMAGE_SIDE_MAX_CHANNELS": ops.IMAGE_SIDE_MAX_CHANNELS,
+             "WINDOW_GRADIENT_MAX_SIDE": dict(ops.WINDOW_GRADIENT_MAX_SIDE)}
+    try:
+        for name, value in (settings or {}).items():
+            if name == "WINDOW_GRADIENT_MAX_SIDE":
+                ops.WINDOW_GRADIENT_MAX_SIDE[precision] = value
+            else:
+                setattr(ops, name, value)
+        return build_step(batch, precision, recipe)
+    finally:
+        ops.IMAGE_SIDE_MAX_CHANNELS = saved["IMAGE_SIDE_MAX_CHANNELS"]
+        ops.WINDOW_GRADIENT_MAX_SIDE.update(saved["WINDOW_GRADIENT_MAX_SIDE"])
+
+
+def quartiles(values):
+    low, _, high = statistics.quantiles(values, n=4)
+    return [round(low, 4), round(high, 4)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--precision", choices=("float32", "bfloat16", "float16"),
+                        help="default: the fastest this machine has hardware for")
+    parser.add_argument("--recipe", default="book", choices=("book", "official"))
+    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds, one iteration of each variant")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed iterations of each variant first")
+    args = parser.parse_args()
+    if args.rounds < 4:
+        parser.error("--rounds must be at least 4 (the ratio's quartiles need them)")
+    precision = args.precision or available_precisions()[-1]
+
+    import tensorflow as tf
+
+    from discogan.runtime.session import session_config
+
+    sessions = {}
+    for name, settings in variants(precision).items():
+        graph, cycle, _, init = build_variant(settings, args.batch, precision, args.recipe)
+        sess = tf.compat.v1.Session(graph=graph, config=session_config(precision))
+        sess.run(init)
+        for _ in range(1 + args.warmup):
+            run_cycle(sess, cycle, precision)
+        sessions[name] = (sess, cycle)
+    seconds = {name: [] for name in sessions}
+    for _ in range(args.rounds):
+        for name, (sess, cycle) in sessions.items():
+            start = time.perf_counter()
+            run_cycle(sess, cycle, precision)
+            seconds[name].append((time.perf_counter() - start) / len(cycle))
+    for name, times in seconds.items():
+        ratios = [variant / shipped for variant, shipped in zip(times, seconds["shipped"])]
+        print(json.dumps({"variant": name, "precision": precision, "recipe": args.recipe, "batch": args.batch,
+                          "rounds": args.rounds, "pairs_per_s": round(args.batch / statistics.median(times), 2),
+                          "shipped_speed_over_variant": round(statistics.median(ratios), 4),
+                          "quartiles": quartiles(ratios)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
