@@ -22,34 +22,29 @@ from bench_train import available_precisions, build_step, run_cycle  # noqa: E40
 
 
 def variants(precision):
-    """name -> the ops.py settings of that variant of the step (None: as shipped)."""
+    """name -> (IMAGE_SIDE_MAX_CHANNELS, WINDOW_GRADIENT_MAX_SIDE[precision]) of that variant of the step."""
     from discogan.gan import ops
 
-    shipped_side = ops.WINDOW_GRADIENT_MAX_SIDE[precision]
-    options = {"shipped": None, "without the image-side block form": {"IMAGE_SIDE_MAX_CHANNELS": 0},
-               "without the window weight gradient": {"WINDOW_GRADIENT_MAX_SIDE": 0}}
-    for side in (8, 16, 32):
-        if side != shipped_side:
-            options[f"window weight gradient up to {side}x{side}"] = {"WINDOW_GRADIENT_MAX_SIDE": side}
+    channels, side = ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision]
+    options = {"shipped": (channels, side), "without the image-side block form": (0, side),
+               "without the window weight gradient": (channels, 0)}
+    for other in (8, 16, 32):
+        if other != side:
+            options[f"window weight gradient up to {other}x{other}"] = (channels, other)
     return options
 
 
-def build_variant(settings, batch, precision, recipe):
-    """The step built with ops.py's settings changed as `settings` says, then restored."""
+def build_variant(channels, side, batch, precision, recipe):
+    """The step built with ops.py's image-side channels and window side set to `channels` and `side`, then
+    the shipped settings restored."""
     from discogan.gan import ops
 
-    saved = {"IMAGE_SIDE_MAX_CHANNELS": ops.IMAGE_SIDE_MAX_CHANNELS,
-             "WINDOW_GRADIENT_MAX_SIDE": dict(ops.WINDOW_GRADIENT_MAX_SIDE)}
+    shipped = ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision]
+    ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision] = channels, side
     try:
-        for name, value in (settings or {}).items():
-            if name == "WINDOW_GRADIENT_MAX_SIDE":
-                ops.WINDOW_GRADIENT_MAX_SIDE[precision] = value
-            else:
-                setattr(ops, name, value)
         return build_step(batch, precision, recipe)
     finally:
-        ops.IMAGE_SIDE_MAX_CHANNELS = saved["IMAGE_SIDE_MAX_CHANNELS"]
-        ops.WINDOW_GRADIENT_MAX_SIDE.update(saved["WINDOW_GRADIENT_MAX_SIDE"])
+        ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision] = shipped
 
 
 def quartiles(values):
@@ -75,8 +70,8 @@ def main():
     from discogan.runtime.session import session_config
 
     sessions = {}
-    for name, settings in variants(precision).items():
-        graph, cycle, _, init = build_variant(settings, args.batch, precision, args.recipe)
+    for name, (channels, side) in variants(precision).items():
+        graph, cycle, _, init = build_variant(channels, side, args.batch, precision, args.recipe)
         sess = tf.compat.v1.Session(graph=graph, config=session_config(precision))
         sess.run(init)
         for _ in range(1 + args.warmup):

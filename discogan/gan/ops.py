@@ -157,12 +157,12 @@ def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME"):
                 out_height, out_width = height * stride, width * stride
             else:
                 out_height, out_width = (height - 1) * stride + kernel, (width - 1) * stride + kernel
-            batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-            output_shape = tf.stack([batch, out_height, out_width, filters])
             if filters <= IMAGE_SIDE_MAX_CHANNELS and _is_4x4_stride_2_same(kernel, stride, padding, out_height,
                                                                             out_width):
                 y = block_conv2d_transpose(x, weights)
             else:
+                batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+                output_shape = tf.stack([batch, out_height, out_width, filters])
                 with _stride_2_gradients(kernel, stride, padding, out_height, out_width):
                     y = tf.nn.conv2d_transpose(x, weights, output_shape, [1, stride, stride, 1], padding)
             y = tf.ensure_shape(y, [x.shape[0], out_height, out_width, filters])
