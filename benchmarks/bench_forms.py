@@ -52,27 +52,36 @@ def quartiles(values):
     return [round(low, 4), round(high, 4)]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def paired_arguments(description, rounds, rounds_help, warmup_help, extra=()):
+    """(args, precision) of a benchmark that alternates variants of the training step for --rounds rounds and
+    reports the per-round ratios' median and quartiles; `extra`: (flag, keywords) of its own options."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--precision", choices=("float32", "bfloat16", "float16"),
                         help="default: the fastest this machine has hardware for")
     parser.add_argument("--recipe", default="book", choices=("book", "official"))
-    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds, one iteration of each variant")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed iterations of each variant first")
+    parser.add_argument("--rounds", type=int, default=rounds, help=rounds_help)
+    parser.add_argument("--warmup", type=int, default=2, help=warmup_help)
+    for flag, keywords in extra:
+        parser.add_argument(flag, **keywords)
     args = parser.parse_args()
     if args.rounds < 4:
         parser.error("--rounds must be at least 4 (the ratio's quartiles need them)")
-    precision = args.precision or available_precisions()[-1]
+    return args, args.precision or available_precisions()[-1]
+
+
+def main():
+    args, precision = paired_arguments(__doc__, 20, "alternating rounds, one iteration of each variant",
+                                       "untimed iterations of each variant first")
 
     import tensorflow as tf
 
-    from discogan.runtime.session import session_config
+    from discogan.gan.train_step import training_session_config
 
     sessions = {}
     for name, (channels, side) in variants(precision).items():
         graph, cycle, _, init = build_variant(channels, side, args.batch, precision, args.recipe)
-        sess = tf.compat.v1.Session(graph=graph, config=session_config(precision))
+        sess = tf.compat.v1.Session(graph=graph, config=training_session_config(precision))
         sess.run(init)
         for _ in range(1 + args.warmup):
             run_cycle(sess, cycle, precision)

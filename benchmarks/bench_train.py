@@ -129,22 +129,25 @@ def run_cycle(sess, cycle, precision, **trace):
         raise FloatingPointError(f"non-finite loss in {precision}: {losses}")
 
 
-def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="book"):
+def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="book", thread_pools="training"):
     """Build DiscoGAN's training step on random in-memory batches and time `steps` iterations after warm-up.
 
     One timed iteration is one cycle of the recipe's iteration ops: the book's G+D op, or the authors' D, G, G
     (counted as three iterations). With `profile`, one more cycle runs traced: its Chrome trace goes to that file
-    and the top ops to stderr.
+    and the top ops to stderr. `thread_pools` "training" sizes them as training does, "default" leaves
+    TensorFlow's (bench_threads.py compares the two).
     """
     import tensorflow as tf
 
+    from discogan.gan.train_step import training_session_config
     from discogan.runtime.session import session_config
 
     v1 = tf.compat.v1
+    config = training_session_config(precision) if thread_pools == "training" else session_config(precision)
     build_start = time.perf_counter()
     graph, cycle, flops, init = build_step(batch, precision, recipe)
 
-    with v1.Session(graph=graph, config=session_config(precision)) as sess:
+    with v1.Session(graph=graph, config=config) as sess:
         sess.run(init)
         run_cycle(sess, cycle, precision)  # the first runs prune, optimise and place the graph: part of building it
         build_s = time.perf_counter() - build_start
@@ -165,7 +168,8 @@ def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="bo
                 print(json.dumps(row), file=sys.stderr)
     step_s = statistics.fmean(times)  # the peer's measure: total time over steps
     return {"impl": "discogan-tf", "version": tf.__version__, "precision": precision, "recipe": recipe,
-            "batch": batch, "steps": steps,
+            "batch": batch, "thread_pools": thread_pools, "intra_op_threads": config.intra_op_parallelism_threads,
+            "inter_op_threads": config.inter_op_parallelism_threads, "steps": steps,
             "step_s": round(step_s, 4), "step_s_median": round(statistics.median(times), 4),
             "pairs_per_s": round(batch / step_s, 2),
             "graph_build_s": round(build_s, 2),
@@ -180,9 +184,10 @@ def run_json(command):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def ours_command(args, batch, precision, recipe):
+def ours_command(args, batch, precision, recipe, thread_pools="training"):
     return [sys.executable, __file__, "--batch", str(batch), "--steps", str(args.steps), "--warmup",
-            str(args.warmup), "--precision", precision, "--recipe", recipe, "--in-process"]
+            str(args.warmup), "--precision", precision, "--recipe", recipe, "--thread-pools", thread_pools,
+            "--in-process"]
 
 
 def vs_peer(args, batches, precisions):
@@ -249,6 +254,9 @@ def main():
                              "hardware for)")
     parser.add_argument("--recipe", default="book", choices=("book", "official"),
                         help="the training recipe whose iteration is timed (default: book, the peer's G+D step)")
+    parser.add_argument("--thread-pools", default="training", choices=("training", "default"),
+                        help="training: the pools training uses (on a CPU, one share of the cores per direction "
+                             "of the cycle); default: TensorFlow's")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     batches = [args.batch] if args.batch else list(BATCHES)
@@ -256,7 +264,8 @@ def main():
     if args.vs_peer:
         vs_peer(args, batches, precisions)
     elif args.in_process or args.profile:
-        print(json.dumps(run_ours(batches[0], args.steps, args.warmup, args.profile, precisions[0], args.recipe)),
+        print(json.dumps(run_ours(batches[0], args.steps, args.warmup, args.profile, precisions[0], args.recipe,
+                                  args.thread_pools)),
               flush=True)
     else:
         for batch in batches:

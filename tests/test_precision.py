@@ -10,7 +10,8 @@ from discogan.inference.translator import Translator
 from discogan.options.config import TrainConfig
 from discogan.runs.checkpoint import CONFIG_FILE
 from discogan.runtime import precision
-from discogan.runtime.session import session_config
+from discogan.gan.train_step import BRANCHES, training_session_config
+from discogan.runtime.session import cpu_cores, session_config, thread_pools
 from discogan.runtime.tf_compat import tf, v1
 from discogan.train import process_main
 
@@ -60,6 +61,26 @@ def test_session_options_switch_on_exactly_the_rewrite_asked_for():
         switched_on = {name for name in ("auto_mixed_precision", "auto_mixed_precision_onednn_bfloat16",
                                          "auto_mixed_precision_cpu") if getattr(rewrites, name) == on}
         assert switched_on == ({field} if field else set())
+
+
+@pytest.mark.parametrize("branches, cores, has_gpu, pools", [
+    (2, 2, False, (1, 2)),  # each direction of the cycle on a core of its own
+    (2, 16, False, (8, 2)),
+    (2, 3, False, (0, 0)),  # cores that do not divide among the branches: TensorFlow's choice
+    (2, 1, False, (0, 0)),
+    (2, 8, True, (0, 0)),  # a GPU runs the ops
+    (1, 8, False, (0, 0)),  # inference: one chain
+])
+def test_thread_pools_give_each_branch_of_the_step_its_share_of_the_cores(branches, cores, has_gpu, pools):
+    assert thread_pools(branches, cores, has_gpu) == pools
+
+
+def test_training_sessions_size_their_pools_for_both_directions_and_inference_keeps_the_default():
+    training = training_session_config("float32")
+    assert (training.intra_op_parallelism_threads, training.inter_op_parallelism_threads) == thread_pools(
+        BRANCHES, cpu_cores(), bool(precision.gpus()))
+    inference = session_config()
+    assert (inference.intra_op_parallelism_threads, inference.inter_op_parallelism_threads) == (0, 0)
 
 
 def bfloat16_ops(chosen):

@@ -13,10 +13,13 @@ from discogan.gan.ops import collect_update_ops, record_training_precision
 from discogan.gan.weight_average import WeightAverage, generator_variables
 from discogan.options.config import TrainConfig
 from discogan.runtime.precision import loss_scaled
+from discogan.runtime.session import session_config
 from discogan.runtime.tf_compat import tf, v1
 
 
 POOL_SCOPE = "image_pool_"
+# The A->B and B->A halves of a step share no op but the losses' sums: two chains of ops that can run side by side.
+BRANCHES = 2
 
 
 def linear_decay_learning_rate(epoch, l_r, epochs, epoch_step):
@@ -38,6 +41,11 @@ def with_weight_decay(gradients, weight_decay):
     if not weight_decay:
         return gradients
     return [(gradient + weight_decay * variable, variable) for gradient, variable in gradients]
+
+
+def training_session_config(precision):
+    """The options of a session that runs this step in `precision`, thread pools sized for its BRANCHES."""
+    return session_config(precision, branches=BRANCHES)
 
 
 def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(), precision="float32"):

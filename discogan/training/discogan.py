@@ -6,13 +6,12 @@ from pathlib import Path
 from discogan.data import pipeline
 from discogan.data.image_io import make_grid, save_image, to_uint8
 from discogan.gan import networks
-from discogan.gan.train_step import build_train_step, linear_decay_learning_rate
+from discogan.gan.train_step import build_train_step, linear_decay_learning_rate, training_session_config
 from discogan.inference import evaluation
 from discogan.options.config import TrainConfig
 from discogan.runs import checkpoint
 from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
 from discogan.runtime.precision import choose
-from discogan.runtime.session import session_config
 from discogan.runtime.tf_compat import tf, v1
 from discogan.training.loop import TrainingLoop
 from discogan.util.stops import Stopped, stops_held
@@ -111,7 +110,7 @@ class DiscoGAN:
         if config.fresh:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
                 archive_folder(folder)
-        with v1.Session(graph=self.graph, config=session_config(self.precision)) as self.sess:
+        with v1.Session(graph=self.graph, config=training_session_config(self.precision)) as self.sess:
             self.sess.run(v1.global_variables_initializer())
             resumed = self.load_model()
             if not resumed:
