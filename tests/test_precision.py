@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from discogan.data.image_io import load_rgb
+from discogan.gan.train_step import BRANCHES, training_session_config
 from discogan.inference.translator import Translator
 from discogan.options.config import TrainConfig
 from discogan.runs.checkpoint import CONFIG_FILE
 from discogan.runtime import precision
-from discogan.gan.train_step import BRANCHES, training_session_config
 from discogan.runtime.session import cpu_cores, session_config, thread_pools
 from discogan.runtime.tf_compat import tf, v1
 from discogan.train import process_main

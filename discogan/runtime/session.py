@@ -23,7 +23,7 @@ def thread_pools(branches, cores, has_gpu):
     recommended recipe's at 16; float32 the same). Where the cores do not divide among the branches, or a GPU
     runs the ops, TensorFlow chooses.
     """
-    if branches < 2 or has_gpu or cores < branches or cores % branches:
+    if branches < 2 or has_gpu or cores % branches:
         return 0, 0
     return cores // branches, branches
 
