@@ -45,6 +45,13 @@ def test_batches_have_shape_dtype_and_range(tmp_path):
             assert images.min() >= -1.0 and images.max() <= 1.0 and images.max() - images.min() > 1.0
 
 
+def test_the_training_stream_runs_without_the_autotuning_thread(tmp_path):
+    """That thread made closing a training session wait up to a minute (pipeline.without_autotuning)."""
+    files = write_colors(tmp_path, 4)
+    with tf.Graph().as_default():
+        assert pipeline.training_dataset(files, files, 2, 2, 8, 8, seed=0).options().autotune.enabled is False
+
+
 def augmented(image, fine_size, count=40, flip=True):
     """`count` augmentations of one uint8 image, each with its own seed."""
     def build():
