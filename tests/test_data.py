@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from tensorflow.core.framework import dataset_options_pb2
 
 from discogan.data import pipeline
 from discogan.data.image_io import load_rgb
@@ -48,8 +49,13 @@ def test_batches_have_shape_dtype_and_range(tmp_path):
 def test_the_training_stream_runs_without_the_autotuning_thread(tmp_path):
     """That thread made closing a training session wait up to a minute (pipeline.without_autotuning)."""
     files = write_colors(tmp_path, 4)
-    with tf.Graph().as_default():
-        assert pipeline.training_dataset(files, files, 2, 2, 8, 8, seed=0).options().autotune.enabled is False
+    with tf.Graph().as_default() as graph:
+        pipeline.training_dataset(files, files, 2, 2, 8, 8, seed=0)
+    # The options the runtime reads: those serialised into the graph (Dataset.options() in graph mode may not be).
+    options = [dataset_options_pb2.Options.FromString(op.get_attr("serialized_options"))
+               for op in graph.get_operations() if op.type == "OptionsDataset"]
+    assert options and all(option.autotune_options.WhichOneof("optional_enabled") == "enabled"
+                           and not option.autotune_options.enabled for option in options)
 
 
 def augmented(image, fine_size, count=40, flip=True):
