@@ -144,8 +144,9 @@ def make_demo_dataset(root=None, train_pairs=1000, val_pairs=100, size=64, seed=
                       f"{train_pairs} {val_pairs} {size} {seed}", seed)
 
 
-def write_once(root, count, unit, items, stamp, seed):
-    """Write the files `items(rng)` yields, `count` lists of (path under root, pixels), unless `root` is complete.
+def write_once(root, count, unit, items, stamp, seed, before_complete=None):
+    """Write the files `items(rng)` yields, `count` lists of (path under root, pixels), unless `root` is complete;
+    `before_complete()` writes what goes with them (the shoes demo's print labels) before the set counts as drawn.
 
     `.complete` (holding `stamp`) is written last, so a drawing cut short starts again; a drawing stamped otherwise
     (other sizes, or an older version of the drawing) is drawn again, its images removed first so that none of
@@ -167,5 +168,7 @@ def write_once(root, count, unit, items, stamp, seed):
             save_image(root / relative, pixels)
         progress.update()
     progress.close()
+    if before_complete:
+        before_complete()
     complete.write_text(stamp + "\n")
     return root

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from discogan.data.demo_data import (SCALE, SHOES_DOMAIN_NAMES, SHOES_FOLDER_NAME, bag_shapes, bag_photo,
                                      default_cache_dir, paste_textured, print_texture, shade, shrink, write_once)
+from discogan.data.labels import write_labels
 
 PALETTE = {"red": (196, 30, 45), "pink": (236, 112, 170), "orange": (240, 128, 32), "yellow": (242, 200, 36),
            "green": (46, 140, 60), "teal": (0, 140, 140), "blue": (40, 90, 210), "navy": (28, 38, 100),
@@ -180,18 +181,22 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
     The train bags and shoes are independent draws; val bag i and val shoe i share their palette entry.
     """
     bag, shoe = SHOES_DOMAIN_NAMES
+    root = Path(root or default_cache_dir(SHOES_FOLDER_NAME))
+    prints = {}  # each image's print, recorded as it is drawn, for evaluate's print judge
 
-    def name(index, entry, domain):
-        return f"{index:04d}_{entry.label()}_{domain}.png"
+    def drawn(folder, index, entry, domain, draw, rng):
+        path = f"{folder}/{index:04d}_{entry.label()}_{domain}.png"
+        prints[path] = entry.print_name
+        return [(path, draw(rng, entry, size))]
 
     def images(rng):
         for folder, domain, draw in (("trainA", bag, draw_palette_bag), ("trainB", shoe, draw_shoe)):
             for index in range(train_count):
-                entry = random_entry(rng)
-                yield [(f"{folder}/{name(index, entry, domain)}", draw(rng, entry, size))]
+                yield drawn(folder, index, random_entry(rng), domain, draw, rng)
         for index in range(val_count):
             entry = random_entry(rng)
-            yield [(f"valA/{name(index, entry, bag)}", draw_palette_bag(rng, entry, size))]
-            yield [(f"valB/{name(index, entry, shoe)}", draw_shoe(rng, entry, size))]
-    return write_once(Path(root or default_cache_dir(SHOES_FOLDER_NAME)), 2 * (train_count + val_count), "images",
-                      images, f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD}", seed)
+            yield drawn("valA", index, entry, bag, draw_palette_bag, rng)
+            yield drawn("valB", index, entry, shoe, draw_shoe, rng)
+    return write_once(root, 2 * (train_count + val_count), "images", images,
+                      f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD} labels", seed,
+                      before_complete=lambda: write_labels(root, {"print": prints}))

@@ -189,22 +189,28 @@ def load_batch(files, size):
     return model_batch((load_rgb(path) for path in files), size)
 
 
-def load_samples(files, size, count):
-    """The first `count` of `files` that decode, as model_batch gives them: training's fixed sample images.
+def load_readable(files, size, count=None):
+    """(images as model_batch gives them, their files) of the first `count` (default all) of `files` that decode.
 
     domain_files judges files by their header, so a truncated one gets this far; like a bad file in training,
     it is skipped with a warning rather than stopping the run.
     """
-    images, skipped = [], []
+    images, kept, skipped = [], [], []
     for path in files:
         if len(images) == count:
             break
         try:
             images.append(load_rgb(path))
+            kept.append(path)
         except ImageError as error:
             skipped.append((Path(path).name, error.__cause__ or error))
     folder = Path(files[0]).parent
     warn_skipped(folder, skipped)
     if not images:
         raise ValueError(f"{folder}: none of its {len(files)} image(s) can be read")
-    return model_batch(images, size)
+    return model_batch(images, size), kept
+
+
+def load_samples(files, size, count):
+    """The first `count` of `files` that decode (load_readable): training's fixed sample images."""
+    return load_readable(files, size, count)[0]

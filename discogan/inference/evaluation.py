@@ -6,7 +6,9 @@ L1, PSNR, SSIM, for a sketch output domain edge F1, and the faithfulness of the 
 the true counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no
 pairs, the diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance
 between real and generated patches; where both domains are photos (handbags <-> shoes), whether each translation
-keeps its input object's colour, palette and texture (discogan/scores/colour_metrics.py). Four reference points give the numbers a scale: the same network untrained
+keeps its input object's colour, palette and texture (discogan/scores/colour_metrics.py); and what small judges
+trained on the split's own images make of the translations: do they read as the target domain, do they wear
+their input's print where the split records prints (discogan/inference/judges.py). Four reference points give the numbers a scale: the same network untrained
 (same seed), the trivial translator that outputs the target domain's mean image, a realistic translator that
 ignores its input (each translation is the real target-domain image of the next input), and the identity,
 perfectly faithful but not realistic. See discogan/scores/metrics.py.
@@ -19,6 +21,8 @@ from discogan.data import pipeline
 from discogan.data.image_io import list_images, to_uint8
 from discogan.gan import networks
 from discogan.gan.weight_average import has_averages
+from discogan.data.labels import read_labels
+from discogan.inference.judges import KEYS as JUDGE_KEYS, SplitJudges
 from discogan.inference.translator import CycleModel
 from discogan.options.config import check_whole
 from discogan.runs import checkpoint
@@ -28,7 +32,8 @@ DIRECTIONS = ("a2b", "b2a")
 REFERENCES = ("untrained", "mean_image", "real_shuffled", "identity")
 LAST_WEIGHTS = "last_weights"  # a run with averaged weights (--ema_decay) is also scored with its last ones
 METRIC_KEYS = ("cycle_mse", "l1", "psnr", "ssim", "edge_f1", "structure", "retrieval_at_1", "diversity", "swd",
-               *colour_metrics.KEYS)
+               *colour_metrics.KEYS, *JUDGE_KEYS)
+JUDGE_TRAIN_LIMIT = 1000  # training images per domain the judges learn from: enough for seconds of training
 SKETCH_DOMAINS = ("auto", "A", "B", "none")
 
 
@@ -58,24 +63,30 @@ def sketch_output(sketch_domain, images_a, images_b):
     return sketch_domain == "B", sketch_domain == "A"
 
 
-def direction_scores(images, paired, sketch_output, colour, seed):
-    """One direction's metrics: discogan.scores.metrics', and colour_metrics' where both domains are photos."""
+def direction_scores(images, paired, sketch_output, colour, seed, judged):
+    """One direction's metrics: discogan.scores.metrics', colour_metrics' where both domains are photos, and the
+    judges' (`judged`, a dict, empty without judges)."""
     return {**metrics.translation_metrics(images, paired, sketch_output, seed),
             **(colour_metrics.colour_scores(images["input"], images["translated"]) if colour
-               else dict.fromkeys(colour_metrics.KEYS))}
+               else dict.fromkeys(colour_metrics.KEYS)), **dict.fromkeys(JUDGE_KEYS), **judged}
 
 
-def score(cycle_outputs, images_a, images_b, paired, sketch_domain="auto", seed=0):
-    """Metrics per direction from the four cycle outputs (all in [-1, 1]); JSON-ready floats."""
+def score(cycle_outputs, images_a, images_b, paired, sketch_domain="auto", seed=0, judges=None):
+    """Metrics per direction from the four cycle outputs (all in [-1, 1]); JSON-ready floats. `judges` (a
+    SplitJudges of these held-out images, or None) adds whether each translation reads as its target domain
+    and keeps its input's print."""
     x_ab, x_aba, x_ba, x_bab = (to_uint8(x) for x in cycle_outputs)
     real_a, real_b = to_uint8(images_a), to_uint8(images_b)
     sketch_b, sketch_a = sketch_output(sketch_domain, images_a, images_b)
     photos = not (sketch_a or sketch_b)
+
+    def judged(direction, translated):
+        return judges.scores(direction, np.asarray(translated, np.float32)) if judges else {}
     return {
         "a2b": direction_scores({"input": real_a, "translated": x_ab, "reconstructed": x_aba, "target": real_b},
-                                paired, sketch_b, photos, seed),
+                                paired, sketch_b, photos, seed, judged("a2b", cycle_outputs[0])),
         "b2a": direction_scores({"input": real_b, "translated": x_ba, "reconstructed": x_bab, "target": real_a},
-                                paired, sketch_a, photos, seed),
+                                paired, sketch_a, photos, seed, judged("b2a", cycle_outputs[2])),
     }
 
 
@@ -100,8 +111,8 @@ def identity_outputs(images_a, images_b):
     return images_a, images_a, images_b, images_b
 
 
-def load_split(dataset_dir, split, image_size, limit=None):
-    """(images A, images B, paired): paired when both folders hold the same file stems, then aligned by stem."""
+def split_files(dataset_dir, split, limit=None):
+    """(files A, files B, paired): paired when both folders hold the same file stems, then aligned by stem."""
     folders = [Path(dataset_dir) / f"{split}{domain}" for domain in "AB"]
     files = []
     for folder in folders:
@@ -116,7 +127,34 @@ def load_split(dataset_dir, split, image_size, limit=None):
         files = [[domain[stem] for stem in stems] for domain in by_stem]
     else:
         files = [domain_files[:limit] for domain_files in files]
-    return pipeline.load_batch(files[0], image_size), pipeline.load_batch(files[1], image_size), paired
+    return files[0], files[1], paired
+
+
+def load_split(dataset_dir, split, image_size, limit=None):
+    """(images A, images B, paired) of split_files' files."""
+    files_a, files_b, paired = split_files(dataset_dir, split, limit)
+    return pipeline.load_batch(files_a, image_size), pipeline.load_batch(files_b, image_size), paired
+
+
+def split_judges(dataset_dir, split, image_size, limit=None, seed=0):
+    """The SplitJudges of DATASET_DIR/{split}A and {split}B's images (as load_split gives them), trained on up to
+    JUDGE_TRAIN_LIMIT images of trainA and trainB; with a print judge where the dataset records every one of
+    those images' print (discogan.data.labels). None without training images to learn from."""
+    dataset_dir = Path(dataset_dir)
+    train_files = [list_images(dataset_dir / f"train{domain}", warn=False)[:JUDGE_TRAIN_LIMIT]
+                   if (dataset_dir / f"train{domain}").is_dir() else [] for domain in "AB"]
+    if not all(train_files):
+        return None
+    held_out_files = split_files(dataset_dir, split, limit)[:2]
+    prints = read_labels(dataset_dir, "print")
+
+    def recorded(files):
+        return [prints.get(f"{path.parent.name}/{path.name}") for path in files]
+    (train_a, files_a), (train_b, files_b) = (pipeline.load_readable(files, image_size) for files in train_files)
+    train_prints, held_out_prints = [recorded(files_a), recorded(files_b)], [recorded(f) for f in held_out_files]
+    with_prints = all(None not in labels for labels in (*train_prints, *held_out_prints))
+    return SplitJudges(train_a, train_b, [pipeline.load_batch(files, image_size) for files in held_out_files],
+                       train_prints if with_prints else None, held_out_prints if with_prints else None, seed)
 
 
 def format_table(results):
@@ -135,9 +173,9 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def score_references(images_a, images_b, paired, sketch_domain="auto", seed=0):
+def score_references(images_a, images_b, paired, sketch_domain="auto", seed=0, judges=None):
     """The scores of the translators that need no network: mean image, real shuffled and identity."""
-    return {name: score(outputs(images_a, images_b), images_a, images_b, paired, sketch_domain, seed)
+    return {name: score(outputs(images_a, images_b), images_a, images_b, paired, sketch_domain, seed, judges)
             for name, outputs in (("mean_image", mean_image_outputs), ("real_shuffled", real_shuffled_outputs),
                                   ("identity", identity_outputs))}
 
@@ -152,6 +190,7 @@ def evaluate_checkpoint(checkpoint_dir, dataset_dir, split="val", limit=None, ba
     images_a, images_b, paired = load_split(dataset_dir, split, architecture.image_size, limit)
     results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
                "count": {"A": len(images_a), "B": len(images_b)}}
+    judges = split_judges(dataset_dir, split, architecture.image_size, limit, seed)
     scored = [("model", prefix, True), ("untrained", None, True)]
     if has_averages(checkpoint.variable_shapes(prefix)):
         scored.append((LAST_WEIGHTS, prefix, False))
@@ -161,10 +200,12 @@ def evaluate_checkpoint(checkpoint_dir, dataset_dir, split="val", limit=None, ba
             outputs = in_batches(model.run, images_a, images_b, batch_size)
         finally:
             model.close()
-        scores = score(outputs, images_a, images_b, paired, sketch_domain, seed)
+        scores = score(outputs, images_a, images_b, paired, sketch_domain, seed, judges)
         if name == "model":
             results.update(scores)
         else:
             results[name] = scores
-    results.update(score_references(images_a, images_b, paired, sketch_domain, seed))
+    results.update(score_references(images_a, images_b, paired, sketch_domain, seed, judges))
+    if judges:
+        judges.close()
     return results

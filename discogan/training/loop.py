@@ -51,6 +51,7 @@ class TrainingLoop:
         self.saved_step = None
         # One scoring at a time, beside the training: the metrics are numpy on one core, the step uses both.
         self.scoring, self.scored = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring"), None
+        self.judges = None  # trained at the first scoring, on that thread
 
     def run(self, step):
         """Train from `step`; returns the step reached."""
@@ -106,6 +107,8 @@ class TrainingLoop:
         self.save(step)
         self.timed("evaluations", self.wait_for_scores)
         self.scoring.shutdown()
+        if self.judges:
+            self.judges.close()
         self.report(step - self.start_step)
 
     def report(self, iterations):
@@ -146,9 +149,12 @@ class TrainingLoop:
     def log_scores(self, step, elapsed, outputs):
         """Score `outputs` of the validation subset; log eval/ scalars and an images/ picture, which also goes to
         sample_dir/val_STEP.png, and add them to the model's eval_history."""
-        model = self.model
+        model, config = self.model, self.model.config
         images_a, images_b, paired = model.eval_images
-        scores = evaluation.score(outputs, images_a, images_b, paired)
+        if self.judges is None:
+            self.judges = evaluation.split_judges(model.dataset_dir, "val", config.image_size, config.eval_count,
+                                                  config.seed or 0)
+        scores = evaluation.score(outputs, images_a, images_b, paired, judges=self.judges)
         values = [v1.Summary.Value(tag=f"eval/{direction}/{key}", simple_value=value)
                   for direction, metrics in scores.items() for key, value in metrics.items() if value is not None]
         picture = model.cycle_picture(images_a, images_b, outputs)
