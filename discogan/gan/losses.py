@@ -1,5 +1,5 @@
 """The DiscoGAN losses: reconstruction (MSE) plus GAN terms (sigmoid cross-entropy on logits), and the optional
-feature-matching, identity and colour terms. Every call passes `logits=` and `labels=` by keyword: the book's
+feature-matching, identity, colour and texture terms. Every call passes `logits=` and `labels=` by keyword: the book's
 discriminator loss swapped them (docs/book.md, difference 1)."""
 from typing import Callable, NamedTuple
 
@@ -95,13 +95,59 @@ def colour_loss(source, translated, chroma_weight=1.0):
     return tf.reduce_mean(on_white_page(source) * on_white_page(translated) * differences)
 
 
+# Derivatives of lightness in four orientations and the Laplacian: stripes light one orientation, checks two, dots
+# all alike and a plain surface none, so their second moments tell the prints apart whatever the object's shape.
+TEXTURE_FILTERS = np.stack([
+    [[0, 0, 0], [-1, 0, 1], [0, 0, 0]], [[0, -1, 0], [0, 0, 0], [0, 1, 0]], [[-1, 0, 0], [0, 0, 0], [0, 0, 1]],
+    [[0, 0, -1], [0, 0, 0], [1, 0, 0]], [[0, 1, 0], [1, -4, 1], [0, 1, 0]]], axis=-1).astype(np.float32)[:, :, None, :]
+TEXTURE_SCALES = 2  # full size and half size: the prints' repeat is a few pixels at 64x64
+CLOSING = 5  # window of the dilation that fills a print's pale parts (white stripes have no ink) into the object
+INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
+
+
+def eroded(weights, window):
+    """The least of `weights` [N, H, W, 1] over each `window` x `window` neighbourhood, nothing beyond the border."""
+    margin = window // 2
+    padded = tf.pad(weights, [[0, 0], [margin, margin], [margin, margin], [0, 0]])
+    return -tf.nn.max_pool2d(-padded, window, 1, "VALID")
+
+
+def object_texture(images):
+    """[N, D] texture statistics of each image's object: the second moments (a Gram matrix) of the TEXTURE_FILTERS'
+    responses to its lightness at each of TEXTURE_SCALES, over the object's interior (object_colour's ink, closed
+    then eroded, no gradient), each as a signed square root so that faint and strong prints weigh alike."""
+    unit = (images + 1.0) / 2.0
+    ink = tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
+    lightness = tf.reduce_mean(unit, axis=-1, keepdims=True)
+    upper = np.triu_indices(TEXTURE_FILTERS.shape[-1])
+    statistics = []
+    for scale in range(TEXTURE_SCALES):
+        if scale:
+            lightness, ink = (tf.nn.avg_pool2d(x, 2, 2, "VALID") for x in (lightness, ink))
+        interior = eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), INTERIOR_MARGIN)
+        responses = tf.nn.conv2d(lightness, TEXTURE_FILTERS, 1, "SAME")
+        gram = tf.einsum("nhwi,nhwj->nij", responses * interior, responses) / (
+            tf.reduce_sum(interior, axis=[1, 2, 3])[:, None, None] + 1e-3)
+        moments = tf.transpose(tf.gather_nd(tf.transpose(gram, [1, 2, 0]), np.stack(upper, axis=1)))
+        statistics.append(tf.sign(moments) * tf.sqrt(tf.abs(moments) + 1e-6))
+    return tf.concat(statistics, axis=1)
+
+
+def texture_loss(source, translated):
+    """Squared difference of the object texture statistics (object_texture) between each input and its
+    translation, for the pairs that both show an object on a white page: a checked bag should give a checked
+    shoe, a plain one a plain shoe, whatever the two shapes."""
+    differences = tf.reduce_mean(tf.square(object_texture(translated) - object_texture(source)), axis=1)
+    return tf.reduce_mean(on_white_page(source) * on_white_page(translated) * differences)
+
+
 def generator_losses(cycle, config, lambda_l2):
     """Per-direction generator losses of `cycle` ({"a2b": Direction, "b2a": Direction}), and each term alone.
 
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
     config.feature_matching > 0: (1 - f) * gan + f * fm; plus, when their weights are set, the identity loss
-    (CycleGAN's G(target) ~ target, L1) and the colour loss, which may weigh each direction apart (bag -> shoe
-    needs a harder pull than shoe -> bag). Every entry of the returned dict is logged to TensorBoard.
+    (CycleGAN's G(target) ~ target, L1), the colour loss, which may weigh each direction apart (bag -> shoe
+    needs a harder pull than shoe -> bag), and the texture loss. Every entry of the returned dict is logged to TensorBoard.
     """
     terms, colour_weights = {}, config.colour_weights()
     for name, direction in cycle.items():
@@ -119,6 +165,9 @@ def generator_losses(cycle, config, lambda_l2):
         if colour_weights[name]:
             terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated, config.colour_chroma)
             total += colour_weights[name] * terms[f"colour_loss_{name}"]
+        if config.lambda_texture:
+            terms[f"texture_loss_{name}"] = texture_loss(direction.source, direction.translated)
+            total += config.lambda_texture * terms[f"texture_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms

@@ -4,6 +4,7 @@ Nothing heavy is imported here, so that a data tool checking a flag does not pay
 """
 BOTTLENECKS = ("code", "spatial")
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+AUGMENTATIONS = ("translation", "cutout")  # discogan.gan.augment's, for --diff_augment
 
 
 def check_image_size(image_size):
@@ -20,6 +21,17 @@ def check_bottleneck(bottleneck):
 def check_precision(precision):
     if precision not in PRECISIONS:
         raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+
+
+def augmentations(policy):
+    """The augmentations a --diff_augment policy names, checked: "translation,cutout", or as the command line
+    gives that, a tuple; "" for none."""
+    names = [name for name in policy.split(",") if name] if isinstance(policy, str) else (
+        list(policy) if isinstance(policy, (tuple, list)) else [policy])
+    if any(name not in AUGMENTATIONS for name in names):
+        raise ValueError(f"--diff_augment takes a comma-separated list of {', '.join(AUGMENTATIONS)} (or '' for "
+                         f"none), got {policy!r}")
+    return names
 
 
 def check_whole(flag, value, minimum=1):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
-from discogan.options.checks import check_bottleneck, check_image_size, check_precision, check_whole
+from discogan.options.checks import augmentations, check_bottleneck, check_image_size, check_precision, check_whole
 from discogan.options.presets import RECIPES
 
 
@@ -42,9 +42,14 @@ class TrainConfig:
     colour_chroma: float = option(1.0, "weight of chroma (hue and saturation) against lightness in the colour loss's "
                                        "mean colour: 1 weighs red, green and blue alike; above 1 keeps a bright bag's "
                                        "shoe from fading towards the grey, brown and black most shoes are")
+    lambda_texture: float = option(0.0, "weight of the texture loss: each translation keeps the print of its input "
+                                        "object, the second moments of its lightness's oriented derivatives (0: off)")
     ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this decay "
                                    "(e.g. 0.999) and translate with it: samples, evaluation, translate, export, the "
                                    "app (0: off, the last weights)")
+    diff_augment: str = option("", "augment every image the discriminators see, real or generated, with these "
+                                   "differentiable augmentations (DiffAugment): translation, cutout or both as "
+                                   "'translation,cutout' (empty: none); for training sets of about a thousand images")
     gan_curriculum: int = option(0, "for this many iterations the reconstruction weight is --curriculum_lambda_l2")
     curriculum_lambda_l2: float = option(0.0101, "reconstruction weight during --gan_curriculum")
     update_interval: int = option(1, "1: a generator and a discriminator step every iteration; N > 1: a "
@@ -81,6 +86,7 @@ class TrainConfig:
             raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         check_bottleneck(self.bottleneck)
         check_precision(self.precision)
+        self.diff_augment = ",".join(augmentations(self.diff_augment))  # one spelling in config.json
         check_image_size(self.image_size)
         for flag in ("epochs", "batch_size", "gf", "df", "train_size", "update_interval"):
             check_whole(flag, getattr(self, flag))
@@ -94,8 +100,8 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
-        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "colour_chroma",
-                     "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
+        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
+                     "colour_chroma", "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
             values = self.colour_weights().values() if flag == "lambda_colour" else [value]
             if not all(isinstance(number, (int, float)) and math.isfinite(number)
