@@ -17,17 +17,11 @@ def _weights(shape):
     return v1.get_variable("weights", shape, initializer=v1.random_normal_initializer(stddev=WEIGHT_INIT_STDDEV))
 
 
-# Two shapes of the 4x4 stride-2 'SAME' conv where oneDNN's CPU kernels run several times slower than the same
-# arithmetic written another way (benchmarks/README.md):
-# - up to a small input side, the weight gradient, for want of output positions to spread over: there it is one
-#   matmul of the input's windows (`window_weight_gradient`). Up to 8x8 (the last stride-2 layer at any image
-#   size) in every precision; in bfloat16 also at 16x16, where oneDNN's bfloat16 weight-gradient kernel is slow
-#   too (in float32 the matmul loses there);
-# - on the image side (3 channels: the first conv's input, the last transposed conv's output), the stride-2
-#   transposed conv (the first conv's input gradient, the last layer's forward pass), for want of channels to
-#   vectorise over: there it is a stride-1 transposed conv over 2x2 pixel blocks (`block_conv2d_transpose`).
+# oneDNN runs two shapes of the 4x4 stride-2 'SAME' conv slowly: they take other forms (benchmarks/README.md, bench_forms.py).
+# The weight gradient up to this input side, with few output positions to spread over: `window_weight_gradient`.
 WINDOW_GRADIENT_MAX_SIDE = {"float32": 8, "bfloat16": 16, "float16": 8}
 TRAINING_PRECISION = "discogan_training_precision"  # graph collection: the precision a graph's session trains in
+# The image side, with too few channels to vectorise over: `block_conv2d_transpose`.
 IMAGE_SIDE_MAX_CHANNELS = 4
 STRIDE_2_GRADIENT = {"Conv2D": "DiscoGANStride2Conv2D", "Conv2DBackpropInput": "DiscoGANStride2Conv2DTranspose"}
 
@@ -84,8 +78,7 @@ def block_conv2d_transpose(x, weights):
     block_weights = tf.reshape(block_order(weights), [2, 2, 4 * channels, int(weights.shape[3])])
     shape = tf.stack([tf.shape(x)[0], height + 1, width + 1, 4 * channels])
     blocks = tf.nn.conv2d_transpose(x, block_weights, shape, 1, "VALID")
-    # tf.slice rather than [:, 1:-1, 1:-1]: its gradient is a pad; a strided slice's generic gradient kernel took
-    # 8x as long on the image (benchmarks/README.md)
+    # tf.slice rather than [:, 1:-1, 1:-1]: its gradient is a pad, a strided slice's a slow generic kernel
     return tf.slice(tf.nn.depth_to_space(blocks, 2), [0, 1, 1, 0], [-1, 2 * height, 2 * width, -1])
 
 
@@ -126,8 +119,8 @@ def conv2d(x, filters, name, kernel=4, stride=2, padding="SAME"):
     """4x4 convolution; 'SAME' with stride 2 pads 1 pixel each side on even sizes, like PyTorch's padding=1.
 
     Its gradients take the faster forms above where they apply. A 'VALID' conv whose kernel covers the whole
-    input (4x4 -> 1x1, the code and logit layers) is computed as the equal matmul: oneDNN's conv kernels run that
-    shape several times slower (benchmarks/README.md).
+    input (4x4 -> 1x1, the code and logit layers) is computed as the equal matmul, which oneDNN runs faster than
+    its conv kernels (benchmarks/README.md, bench_forms.py).
     """
     with v1.variable_scope(name):
         channels = x.shape[-1]
