@@ -9,7 +9,8 @@ import types
 from discogan.gan import networks
 from discogan.gan.image_pool import ImagePool
 from discogan.gan.losses import Direction, discriminator_losses, generator_losses
-from discogan.gan.ops import collect_update_ops, record_training_precision
+from discogan.gan.cpu_forms import faster_gradients
+from discogan.gan.ops import collect_update_ops
 from discogan.gan.weight_average import WeightAverage, generator_variables
 from discogan.options.config import TrainConfig
 from discogan.runtime.precision import loss_scaled
@@ -56,13 +57,17 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     `iteration_ops[step % len(iteration_ops)]` is the op of iteration `step`; each increments `global_step`.
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
     (in-memory images) train the very same graph. `precision` is the one the session will use
-    (discogan.runtime.precision): the gradients take their fastest form for it, and float16 adds loss scaling to
-    the optimisers. Returns a namespace with the loss terms of
-    each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
+    (discogan.runtime.precision): the convs' gradients take their fastest forms for it (discogan.gan.cpu_forms),
+    and float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
     pooled fakes, g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
     discogan.gan.weight_average.WeightAverage, when `config.ema_decay` is set; else None).
     """
-    record_training_precision(precision)
+    with faster_gradients(precision):
+        return _build_train_step(x_a, x_b, learning_rate, global_step, config, precision)
+
+
+def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
+    """build_train_step's graph, built inside its choice of gradient forms."""
     architecture = networks.Architecture.of(config)
     df = architecture.df
     (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, architecture)
