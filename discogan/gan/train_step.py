@@ -70,22 +70,23 @@ def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
     """build_train_step's graph, built inside its choice of gradient forms."""
     architecture = networks.Architecture.of(config)
     df = architecture.df
+    discriminator_a, discriminator_b = (f"{networks.DISCRIMINATOR_SCOPE}{domain}" for domain in "AB")
     (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, architecture)
     weight_average = (WeightAverage(generator_variables(v1.global_variables()), config.ema_decay, global_step)
                       if config.ema_decay else None)
-    logits_fake_b, features_fake_b = networks.build_discriminator(x_ab, "discriminator_B", df, return_features=True)
-    logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, "discriminator_A", df, return_features=True)
+    logits_fake_b, features_fake_b = networks.build_discriminator(x_ab, discriminator_b, df, return_features=True)
+    logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, discriminator_a, df, return_features=True)
 
     image_shape = x_a.shape[1:]
     pooled_fake_a = ImagePool(image_shape, f"{POOL_SCOPE}A", config.pool_size).query(x_ba)
     pooled_fake_b = ImagePool(image_shape, f"{POOL_SCOPE}B", config.pool_size).query(x_ab)
     with collect_update_ops() as discriminator_updates:
-        logits_real_b, features_real_b = networks.build_discriminator(x_b, "discriminator_B", df, reuse=True,
+        logits_real_b, features_real_b = networks.build_discriminator(x_b, discriminator_b, df, reuse=True,
                                                                       return_features=True)
-        logits_pooled_b = networks.build_discriminator(pooled_fake_b, "discriminator_B", df, reuse=True)
-        logits_real_a, features_real_a = networks.build_discriminator(x_a, "discriminator_A", df, reuse=True,
+        logits_pooled_b = networks.build_discriminator(pooled_fake_b, discriminator_b, df, reuse=True)
+        logits_real_a, features_real_a = networks.build_discriminator(x_a, discriminator_a, df, reuse=True,
                                                                       return_features=True)
-        logits_pooled_a = networks.build_discriminator(pooled_fake_a, "discriminator_A", df, reuse=True)
+        logits_pooled_a = networks.build_discriminator(pooled_fake_a, discriminator_a, df, reuse=True)
     lambda_l2 = reconstruction_weight(global_step, config)
     cycle = {"a2b": Direction(x_a, x_b, x_ab, x_aba, logits_fake_b, features_real_b, features_fake_b,
                               networks.generator_of("AtoB", architecture)),
@@ -94,8 +95,8 @@ def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
     g_losses = generator_losses(cycle, config, lambda_l2)
     d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b)
 
-    g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]
-    d_vars = [v for v in v1.trainable_variables() if v.name.startswith("discriminator_")]
+    g_vars = [v for v in v1.trainable_variables() if v.name.startswith(networks.GENERATOR_SCOPE)]
+    d_vars = [v for v in v1.trainable_variables() if v.name.startswith(networks.DISCRIMINATOR_SCOPE)]
     g_optimizer, d_optimizer = (loss_scaled(v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2,
                                                                    name=f"Adam_{side}"), precision, side)
                                 for side in "GD")

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
-from discogan.options.checks import check_bottleneck, check_image_size, check_precision, check_whole
+from discogan.options.checks import check_image_size, check_precision, check_whole
 from discogan.options.presets import RECIPES
 
 
@@ -79,7 +79,6 @@ class TrainConfig:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
-        check_bottleneck(self.bottleneck)
         check_precision(self.precision)
         check_image_size(self.image_size)
         for flag in ("epochs", "batch_size", "gf", "df", "train_size", "update_interval"):
