@@ -1,4 +1,4 @@
-"""What each faster form of the 4x4 stride-2 conv (discogan/gan/ops.py) gains in a training step, on this machine.
+"""What each faster form of the 4x4 stride-2 conv (discogan/gan/cpu_forms.py) gains in a training step, on this machine.
 
     python benchmarks/bench_forms.py --precision bfloat16 --batch 64 --rounds 20
     python benchmarks/bench_forms.py --precision float32 --batch 16 --recipe official
@@ -23,9 +23,9 @@ from bench_train import available_precisions, build_step, run_cycle  # noqa: E40
 
 def variants(precision):
     """name -> (IMAGE_SIDE_MAX_CHANNELS, WINDOW_GRADIENT_MAX_SIDE[precision]) of that variant of the step."""
-    from discogan.gan import ops
+    from discogan.gan import cpu_forms
 
-    channels, side = ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision]
+    channels, side = cpu_forms.IMAGE_SIDE_MAX_CHANNELS, cpu_forms.WINDOW_GRADIENT_MAX_SIDE[precision]
     options = {"shipped": (channels, side), "without the image-side block form": (0, side),
                "without the window weight gradient": (channels, 0)}
     for other in (8, 16, 32):
@@ -35,16 +35,16 @@ def variants(precision):
 
 
 def build_variant(channels, side, batch, precision, recipe):
-    """The step built with ops.py's image-side channels and window side set to `channels` and `side`, then
+    """The step built with cpu_forms.py's image-side channels and window side set to `channels` and `side`, then
     the shipped settings restored."""
-    from discogan.gan import ops
+    from discogan.gan import cpu_forms
 
-    shipped = ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision]
-    ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision] = channels, side
+    shipped = cpu_forms.IMAGE_SIDE_MAX_CHANNELS, cpu_forms.WINDOW_GRADIENT_MAX_SIDE[precision]
+    cpu_forms.IMAGE_SIDE_MAX_CHANNELS, cpu_forms.WINDOW_GRADIENT_MAX_SIDE[precision] = channels, side
     try:
         return build_step(batch, precision, recipe)
     finally:
-        ops.IMAGE_SIDE_MAX_CHANNELS, ops.WINDOW_GRADIENT_MAX_SIDE[precision] = shipped
+        cpu_forms.IMAGE_SIDE_MAX_CHANNELS, cpu_forms.WINDOW_GRADIENT_MAX_SIDE[precision] = shipped
 
 
 def quartiles(values):

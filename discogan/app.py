@@ -288,7 +288,7 @@ def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thi
         checkpoint_dir = newest_run()
         if checkpoint_dir is None:
             raise NoModel(f"no trained model in {TrainConfig.checkpoint_dir}/: train the demo with `python -m "
-                          f"discogan.train process_main --demo` (about 4 minutes), or pass --checkpoint_dir")
+                          f"discogan.train process_main --demo`, or pass --checkpoint_dir")
         print(f"using the newest run, {checkpoint_dir} (--checkpoint_dir chooses another)", flush=True)
     server = AppServer(host, port)
     try:

@@ -3,7 +3,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from discogan.gan.networks import build_discriminator, build_generator
+from discogan.gan import networks
+from discogan.gan.networks import Architecture, build_discriminator, build_generator
+from discogan.gan.ops import conv2d, conv2d_transpose, lrelu
+from discogan.gan.train_step import build_train_step
+from discogan.options.config import TrainConfig
 
 v1 = tf.compat.v1
 
@@ -32,7 +36,7 @@ def count(variables):
 def test_generator_shapes_names_and_parameter_count(width):
     with tf.Graph().as_default():
         x = v1.placeholder(tf.float32, [None, 64, 64, 3])
-        y = build_generator(x, "generator_AB", gf=width)
+        y = build_generator(x, "AtoB", Architecture(gf=width))
         assert y.shape.as_list() == [None, 64, 64, 3]
         trainable = v1.trainable_variables()
         assert count(trainable) == generator_parameters(width)
@@ -47,7 +51,7 @@ def test_generator_shapes_names_and_parameter_count(width):
 def test_generator_output_is_in_tanh_range_and_code_is_1x1x100():
     with tf.Graph().as_default():
         x = tf.random.uniform([3, 64, 64, 3], -1, 1, seed=1)
-        y = build_generator(x, "generator_AB", gf=8)
+        y = build_generator(x, "AtoB", Architecture(gf=8))
         code = tf.compat.v1.get_default_graph().get_operation_by_name("generator_AB/dwn5/bn/FusedBatchNormV3").inputs[0]
         with v1.Session() as session:
             session.run(v1.global_variables_initializer())
@@ -80,13 +84,41 @@ def test_discriminator_logits_can_be_negative():
 def test_reuse_shares_variables_and_other_sizes_build():
     with tf.Graph().as_default():
         x = v1.placeholder(tf.float32, [2, 128, 128, 3])
-        build_generator(x, "generator_AB", gf=4)
+        build_generator(x, "AtoB", Architecture(gf=4))
         before = len(v1.global_variables())
-        y = build_generator(x, "generator_AB", gf=4, training=False, reuse=True)
+        y = build_generator(x, "AtoB", Architecture(gf=4), training=False, reuse=True)
         assert len(v1.global_variables()) == before
         assert y.shape.as_list() == [2, 128, 128, 3]
 
 
 def test_bad_image_size_is_refused():
     with tf.Graph().as_default(), pytest.raises(ValueError, match="image_size"):
-        build_generator(v1.placeholder(tf.float32, [1, 48, 48, 3]), "generator_AB", gf=4)
+        build_generator(v1.placeholder(tf.float32, [1, 48, 48, 3]), "AtoB", Architecture(gf=4))
+
+
+def one_layer_each_way(x, architecture, training):
+    """A generator of one stride-2 conv down and one transposed conv back: the least one can be."""
+    return tf.tanh(conv2d_transpose(lrelu(conv2d(x, architecture.gf, "dwn1")), 3, "up1"))
+
+
+def test_a_generator_added_to_the_table_trains_by_its_bottleneck_name(monkeypatch):
+    monkeypatch.setitem(networks.GENERATORS, "one_layer", one_layer_each_way)
+    config = TrainConfig(image_size=16, load_size=16, fine_size=16, gf=4, df=4, batch_size=2, pool_size=0,
+                         bottleneck="one_layer")
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 2, 16, 16, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        step = build_train_step(tf.constant(images[0]), tf.constant(images[1]), 1e-3,
+                                v1.train.get_or_create_global_step(), config)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            before = session.run(step.g_vars)
+            session.run(step.iteration_ops[0])
+            after = session.run(step.g_vars)
+        names = sorted(v.op.name for v in step.g_vars)
+    assert names == [f"generator_{pair}/{layer}/weights" for pair in ("AB", "BA") for layer in ("dwn1", "up1")]
+    assert all(not np.array_equal(old, new) for old, new in zip(before, after))
+
+
+def test_a_generator_name_not_in_the_table_is_refused_naming_the_flag():
+    with pytest.raises(ValueError, match="--bottleneck must be one of code, spatial, got 'none'"):
+        Architecture.of(TrainConfig(bottleneck="none"))

@@ -1,19 +1,24 @@
 """The convolutions computed another way than by tf.nn (matmuls, windows, 2x2 pixel blocks) equal tf.nn's,
 with the same gradients."""
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
-from discogan.gan.ops import conv2d, conv2d_transpose, record_training_precision
+from discogan.gan.cpu_forms import faster_gradients
+from discogan.gan.ops import conv2d, conv2d_transpose
 
 v1 = tf.compat.v1
 
 
 def _compare(build, reference, input_shape):
-    """Outputs and input gradients of `build` (our op) and `reference(x, weights)` on the same weights."""
+    """Outputs and input gradients of `build` (our op, its gradients in the training step's forms) and
+    `reference(x, weights)` (TensorFlow's) on the same weights."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf.constant(np.random.default_rng(0).standard_normal(input_shape).astype(np.float32))
-        ours = build(x)
+        with faster_gradients("float32"):
+            ours = build(x)
         [weights] = v1.trainable_variables()
         expected = reference(x, weights)
         grads = [tf.gradients(tf.reduce_sum(y * y), [x, weights]) for y in (ours, expected)]
@@ -53,12 +58,10 @@ def test_on_the_image_side_the_conv_s_input_gradient_and_the_transposed_conv_wor
 
 
 def _op_types(build_layers, precision=None):
-    """{name: (op types of the layer, op types of its gradient)} for each (name, output) `build_layers()` makes,
-    in a graph that records `precision` as its training precision (None: none recorded)."""
+    """{name: (op types of the layer, op types of its gradient)} for each (name, output) `build_layers()` makes
+    under faster_gradients(precision) (None: outside it)."""
     graph = tf.Graph()
-    with graph.as_default():
-        if precision:
-            record_training_precision(precision)
+    with graph.as_default(), faster_gradients(precision) if precision else contextlib.nullcontext():
         outputs = build_layers()
         tf.gradients(tf.add_n([tf.reduce_sum(y) for _, y in outputs]), v1.trainable_variables())
     ops = graph.get_operations()
@@ -80,8 +83,8 @@ def _window_weight_gradient_sides(precision):
     return found
 
 
-def test_the_window_weight_gradient_is_used_up_to_8x8_inputs_and_in_bfloat16_up_to_16x16():
-    assert _window_weight_gradient_sides(None) == [8]
+def test_the_window_weight_gradient_is_used_up_to_8x8_inputs_and_in_bfloat16_up_to_16x16_where_asked_for():
+    assert _window_weight_gradient_sides(None) == []
     assert _window_weight_gradient_sides("float32") == [8]
     assert _window_weight_gradient_sides("bfloat16") == [8, 16]
 
@@ -91,7 +94,7 @@ def test_only_the_image_side_works_on_2x2_pixel_blocks():
         down = conv2d(tf.zeros([1, 32, 32, 3]), 8, "down")
         return [("down", down), ("image_up", conv2d_transpose(down, 3, "image_up")),
                 ("wide_up", conv2d_transpose(down, 8, "wide_up"))]
-    types = _op_types(layers)
+    types = _op_types(layers, "float32")
     down, down_gradient = types["down"]
     assert "Conv2D" in down and {"DepthToSpace", "Conv2DBackpropFilter"} <= down_gradient
     image_up, _ = types["image_up"]

@@ -89,7 +89,7 @@ def bfloat16_ops(chosen):
     graph = tf.Graph()
     with graph.as_default():
         x = v1.placeholder(tf.float32, [2, 16, 16, 3])
-        y = networks.build_generator(x, "generator_AB", 4, training=True)
+        y = networks.build_generator(x, "AtoB", networks.Architecture(16, 4, 4), training=True)
         initialise = v1.global_variables_initializer()
     with v1.Session(graph=graph, config=session_config(chosen)) as session:
         session.run(initialise)

@@ -29,7 +29,7 @@ def test_book_defaults_are_unchanged_and_explicit_flags_beat_the_recipe():
     assert all(getattr(TrainConfig.create("official"), key) == value for key, value in RECIPES["official"].items())
 
 
-@pytest.mark.parametrize("flags,named", [({"recipe": "paper"}, "--recipe"), ({"bottleneck": "none"}, "--bottleneck"),
+@pytest.mark.parametrize("flags,named", [({"recipe": "paper"}, "--recipe"),
                                          ({"feature_matching": 1.5}, "--feature_matching"),
                                          ({"update_interval": 0}, "--update_interval"),
                                          ({"weight_decay": -1.0}, "--weight_decay"), ({"colour": 1}, "--colour"),
@@ -45,7 +45,7 @@ def test_bad_options_are_named(flags, named):
 def test_generator_bottlenecks(bottleneck, middle):
     """The authors' generator goes on from 4x4x8gf; the book's squeezes it into a 1x1x100 code."""
     with tf.Graph().as_default() as graph:
-        y = build_generator(v1.placeholder(tf.float32, [2, 64, 64, 3]), "generator_AB", gf=4, bottleneck=bottleneck)
+        y = build_generator(v1.placeholder(tf.float32, [2, 64, 64, 3]), "AtoB", Architecture(64, 4, 4, bottleneck))
         assert y.shape.as_list() == [2, 64, 64, 3]
         activation = [op for op in graph.get_operations() if op.name.startswith(middle) and op.type == "LeakyRelu"]
         shape = activation[0].outputs[0].shape.as_list()

@@ -164,8 +164,7 @@ def without_autotuning():
     """tf.data options with its autotuning thread off: the AUTOTUNE maps then run one call per core.
 
     That thread re-tunes at intervals that grow to a minute, and closing the session waits for the interval under
-    way to end: after a few minutes of training a run took 0-60 s (24-33 s in five demo runs of six) to exit after
-    its last line. The cache makes every epoch after the first cheap, so tuning has little to gain.
+    way to end, so a run could take up to a minute to exit after its last line. The cache makes every epoch after the first cheap, so tuning has little to gain.
     """
     options = tf.data.Options()
     options.autotune.enabled = False

@@ -83,7 +83,7 @@ def colour_loss(source, translated, chroma_weight=1.0):
     `chroma_weight` weighs the mean colour's opponent (chroma) axes against its grey axis; at 1 the difference
     is the plain RGB one. Most shoes are black, brown or white, so the adversarial term pulls a pink bag's shoe
     towards grey; in RGB a halved chroma costs little, and the shoes kept their bags' lightness but half their
-    chroma (benchmarks/README.md, "Bright bags gave faded shoes").
+    chroma (docs/recipes.md, `--colour_chroma`).
 
     A fresh generator draws a grey page; pulled towards the input's colour, the page itself turned that colour
     and stayed so (the shoes demo). Left to the adversarial terms until it is white, it becomes a page first.

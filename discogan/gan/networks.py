@@ -3,7 +3,8 @@
 For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf; the book
 then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottleneck="code"`), the DiscoGAN
 authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
-convs back to 64x64x3 with tanh. Larger powers of two add stride-2 layers (channels capped at 8x). No layer has
+convs back to 64x64x3 with tanh. `--bottleneck` names the generator in GENERATORS, every builder of which takes
+the images, the Architecture and whether it trains. Larger powers of two add stride-2 layers (channels capped at 8x). No layer has
 a bias, as in the official DiscoGAN networks: batch norm's beta makes one redundant, and a bias between the
 first conv and its leaky ReLU also stops TensorFlow's graph optimizer (its remapper pass fails on that pattern
 and skips every fusion).
@@ -13,11 +14,13 @@ from typing import NamedTuple
 
 
 from discogan.gan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
-from discogan.options.config import check_bottleneck, check_image_size
+from discogan.options.config import check_image_size
 from discogan.runtime.tf_compat import tf, v1
 
 
 CODE_SIZE = 100
+GENERATOR_SCOPE, DISCRIMINATOR_SCOPE = "generator_", "discriminator_"  # the scopes' prefixes: whose variables
+GENERATOR_SCOPES = {"AtoB": f"{GENERATOR_SCOPE}AB", "BtoA": f"{GENERATOR_SCOPE}BA"}
 
 
 class Architecture(NamedTuple):
@@ -25,42 +28,20 @@ class Architecture(NamedTuple):
     image_size: int = 64
     gf: int = 64
     df: int = 64
-    bottleneck: str = "code"
+    bottleneck: str = "code"  # the generator's name in GENERATORS
 
     @classmethod
     def of(cls, config):
         """From a TrainConfig or a config.json dict; a record older than the bottleneck option is the book's."""
         get = config.get if isinstance(config, dict) else lambda key, default=None: getattr(config, key, default)
-        return cls(get("image_size"), get("gf"), get("df"), get("bottleneck", "code"))
+        architecture = cls(get("image_size"), get("gf"), get("df"), get("bottleneck", "code"))
+        generator_builder(architecture)
+        return architecture
 
 
 def _widths(base, image_size):
     """Channel widths of the stride-2 layers: base, 2*base, ... capped at 8*base, down to 4x4."""
     return [base * min(2 ** i, 8) for i in range(int(math.log2(image_size)) - 2)]
-
-
-def build_generator(x, name, gf=64, training=True, reuse=False, bottleneck="code"):
-    """Translate a batch of [-1, 1] images to the other domain; output has the input's shape, in [-1, 1]."""
-    image_size = int(x.shape[1])
-    check_image_size(image_size)
-    check_bottleneck(bottleneck)
-    widths = _widths(gf, image_size)
-    with v1.variable_scope(name, reuse=reuse):
-        h = _encoder(x, widths, training)[-1]
-        decoder_widths = list(reversed(widths[:-1]))
-        first_up = 1  # "spatial": the decoder starts from the encoder's 4x4 map
-        if bottleneck == "code":
-            with v1.variable_scope(f"dwn{len(widths) + 1}"):
-                h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
-            with v1.variable_scope("up1"):
-                h = conv2d_transpose(h, widths[-1], "deconv", stride=1, padding="VALID")
-                h = tf.nn.relu(batch_norm(h, "bn", training))
-            first_up = 2
-        for i, width in enumerate(decoder_widths, start=first_up):
-            with v1.variable_scope(f"up{i}"):
-                h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
-        with v1.variable_scope(f"up{first_up + len(decoder_widths)}"):
-            return tf.tanh(conv2d_transpose(h, 3, "deconv"))
 
 
 def _encoder(x, widths, training):
@@ -75,6 +56,54 @@ def _encoder(x, widths, training):
     return outputs
 
 
+def _decoder(h, widths, training, first_up):
+    """The encoder mirrored from its 4x4 map back to an image in [-1, 1]: transposed convs, batch norm and ReLU,
+    tanh at the end; the layers are up{first_up}, up{first_up + 1}, ..."""
+    decoder_widths = list(reversed(widths[:-1]))
+    for i, width in enumerate(decoder_widths, start=first_up):
+        with v1.variable_scope(f"up{i}"):
+            h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
+    with v1.variable_scope(f"up{first_up + len(decoder_widths)}"):
+        return tf.tanh(conv2d_transpose(h, 3, "deconv"))
+
+
+def spatial_generator(x, architecture, training):
+    """The DiscoGAN authors' default generator: the decoder starts from the encoder's 4x4x8gf map."""
+    widths = _widths(architecture.gf, int(x.shape[1]))
+    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1)
+
+
+def code_generator(x, architecture, training):
+    """The book's generator: the encoder's 4x4 map squeezed through a 4x4 valid conv to a 1x1x100 code and back."""
+    widths = _widths(architecture.gf, int(x.shape[1]))
+    h = _encoder(x, widths, training)[-1]
+    with v1.variable_scope(f"dwn{len(widths) + 1}"):
+        h = lrelu(batch_norm(conv2d(h, CODE_SIZE, "conv", stride=1, padding="VALID"), "bn", training))
+    with v1.variable_scope("up1"):
+        h = tf.nn.relu(batch_norm(conv2d_transpose(h, widths[-1], "deconv", stride=1, padding="VALID"), "bn",
+                                  training))
+    return _decoder(h, widths, training, first_up=2)
+
+
+# --bottleneck NAME chooses the generator: NAME -> builder(images, architecture, training), built in its scope.
+GENERATORS = {"code": code_generator, "spatial": spatial_generator}
+
+
+def generator_builder(architecture):
+    """The builder of `architecture`'s generator, refused by --bottleneck name where there is none."""
+    if architecture.bottleneck not in GENERATORS:
+        raise ValueError(f"--bottleneck must be one of {', '.join(GENERATORS)}, got {architecture.bottleneck!r}")
+    return GENERATORS[architecture.bottleneck]
+
+
+def build_generator(x, direction, architecture=Architecture(), training=True, reuse=False):
+    """The `direction` generator's translation of a batch of [-1, 1] images: the input's shape, in [-1, 1]."""
+    check_image_size(int(x.shape[1]))
+    build = generator_builder(architecture)
+    with v1.variable_scope(GENERATOR_SCOPES[direction], reuse=reuse):
+        return build(x, architecture, training)
+
+
 def build_discriminator(x, name, df=64, training=True, reuse=False, return_features=False):
     """One real/fake logit per image, shape [N, 1, 1, 1]; with `return_features`, (logit, features): the outputs
     of the layers after the first, which feature matching compares (the authors' conv2..conv4 at 64x64)."""
@@ -87,13 +116,9 @@ def build_discriminator(x, name, df=64, training=True, reuse=False, return_featu
     return (logit, features[1:]) if return_features else logit
 
 
-GENERATOR_SCOPES = {"AtoB": "generator_AB", "BtoA": "generator_BA"}
-
-
 def generator_of(direction, architecture, training=True):
     """images -> the `direction` generator's translation, reusing its variables (no moving-average updates)."""
-    return lambda images: build_generator(images, GENERATOR_SCOPES[direction], architecture.gf, training, True,
-                                          architecture.bottleneck)
+    return lambda images: build_generator(images, direction, architecture, training, reuse=True)
 
 
 def build_cycle(x_a, x_b, architecture=Architecture(), training=True, reuse=False):
@@ -103,10 +128,9 @@ def build_cycle(x_a, x_b, architecture=Architecture(), training=True, reuse=Fals
     generator gets at inference. Averaging in the statistics of the round trips (a generator fed the other
     generator's fakes) gives moving averages that fit neither input, and inference output far from training's.
     """
-    gf, bottleneck = architecture.gf, architecture.bottleneck
     with collect_update_ops() as translation_updates:
-        x_ab = build_generator(x_a, GENERATOR_SCOPES["AtoB"], gf, training, reuse, bottleneck)
-        x_ba = build_generator(x_b, GENERATOR_SCOPES["BtoA"], gf, training, reuse, bottleneck)
+        x_ab = build_generator(x_a, "AtoB", architecture, training, reuse)
+        x_ba = build_generator(x_b, "BtoA", architecture, training, reuse)
     x_aba = generator_of("BtoA", architecture, training)(x_ab)
     x_bab = generator_of("AtoB", architecture, training)(x_ba)
     return (x_ab, x_aba, x_ba, x_bab), translation_updates

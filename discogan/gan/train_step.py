@@ -11,7 +11,8 @@ from discogan.gan import networks
 from discogan.gan.augment import diff_augment
 from discogan.gan.image_pool import ImagePool
 from discogan.gan.losses import Direction, discriminator_losses, generator_losses
-from discogan.gan.ops import collect_update_ops, record_training_precision
+from discogan.gan.cpu_forms import faster_gradients
+from discogan.gan.ops import collect_update_ops
 from discogan.gan.weight_average import WeightAverage, generator_variables
 from discogan.options.config import TrainConfig
 from discogan.runtime.precision import loss_scaled
@@ -58,34 +59,53 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     `iteration_ops[step % len(iteration_ops)]` is the op of iteration `step`; each increments `global_step`.
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
     (in-memory images) train the very same graph. `precision` is the one the session will use
-    (discogan.runtime.precision): the gradients take their fastest form for it, and float16 adds loss scaling to
-    the optimisers. Returns a namespace with the loss terms of
-    each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
+    (discogan.runtime.precision): the convs' gradients take their fastest forms for it (discogan.gan.cpu_forms),
+    and float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
     pooled fakes, g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
     discogan.gan.weight_average.WeightAverage, when `config.ema_decay` is set; else None).
     """
-    record_training_precision(precision)
+    with faster_gradients(precision):
+        return _build_train_step(x_a, x_b, learning_rate, global_step, config, precision)
+
+
+def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
+    """build_train_step's graph, built inside its choice of gradient forms."""
     architecture = networks.Architecture.of(config)
     df = architecture.df
+    discriminator_a, discriminator_b = (f"{networks.DISCRIMINATOR_SCOPE}{domain}" for domain in "AB")
     (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, architecture)
     weight_average = (WeightAverage(generator_variables(v1.global_variables()), config.ema_decay, global_step)
                       if config.ema_decay else None)
+<<<<<<< HEAD
     seen = functools.partial(diff_augment, policy=config.diff_augment)  # what the discriminators see of an image
     logits_fake_b, features_fake_b = networks.build_discriminator(seen(x_ab), "discriminator_B", df,
                                                                   return_features=True)
     logits_fake_a, features_fake_a = networks.build_discriminator(seen(x_ba), "discriminator_A", df,
                                                                   return_features=True)
+=======
+    logits_fake_b, features_fake_b = networks.build_discriminator(x_ab, discriminator_b, df, return_features=True)
+    logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, discriminator_a, df, return_features=True)
+>>>>>>> issue39
 
     image_shape = x_a.shape[1:]
     pooled_fake_a = ImagePool(image_shape, f"{POOL_SCOPE}A", config.pool_size).query(x_ba)
     pooled_fake_b = ImagePool(image_shape, f"{POOL_SCOPE}B", config.pool_size).query(x_ab)
     with collect_update_ops() as discriminator_updates:
+<<<<<<< HEAD
         logits_real_b, features_real_b = networks.build_discriminator(seen(x_b), "discriminator_B", df, reuse=True,
                                                                       return_features=True)
         logits_pooled_b = networks.build_discriminator(seen(pooled_fake_b), "discriminator_B", df, reuse=True)
         logits_real_a, features_real_a = networks.build_discriminator(seen(x_a), "discriminator_A", df, reuse=True,
                                                                       return_features=True)
         logits_pooled_a = networks.build_discriminator(seen(pooled_fake_a), "discriminator_A", df, reuse=True)
+=======
+        logits_real_b, features_real_b = networks.build_discriminator(x_b, discriminator_b, df, reuse=True,
+                                                                      return_features=True)
+        logits_pooled_b = networks.build_discriminator(pooled_fake_b, discriminator_b, df, reuse=True)
+        logits_real_a, features_real_a = networks.build_discriminator(x_a, discriminator_a, df, reuse=True,
+                                                                      return_features=True)
+        logits_pooled_a = networks.build_discriminator(pooled_fake_a, discriminator_a, df, reuse=True)
+>>>>>>> issue39
     lambda_l2 = reconstruction_weight(global_step, config)
     cycle = {"a2b": Direction(x_a, x_b, x_ab, x_aba, logits_fake_b, features_real_b, features_fake_b,
                               networks.generator_of("AtoB", architecture)),
@@ -94,8 +114,8 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     g_losses = generator_losses(cycle, config, lambda_l2)
     d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b)
 
-    g_vars = [v for v in v1.trainable_variables() if v.name.startswith("generator_")]
-    d_vars = [v for v in v1.trainable_variables() if v.name.startswith("discriminator_")]
+    g_vars = [v for v in v1.trainable_variables() if v.name.startswith(networks.GENERATOR_SCOPE)]
+    d_vars = [v for v in v1.trainable_variables() if v.name.startswith(networks.DISCRIMINATOR_SCOPE)]
     g_optimizer, d_optimizer = (loss_scaled(v1.train.AdamOptimizer(learning_rate, config.beta1, config.beta2,
                                                                    name=f"Adam_{side}"), precision, side)
                                 for side in "GD")

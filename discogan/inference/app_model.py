@@ -25,9 +25,7 @@ from discogan.runs import checkpoint
 
 MAX_UPLOAD_BYTES = 8_000_000
 MAX_PIXELS = 25_000_000  # checked from the file's header, before decoding: a small PNG can unpack to gigabytes
-# Decoded pixels all requests may hold at once: the largest upload and drawings beside it. Decoding takes up to some
-# 25 bytes a pixel (a 49 KB, 25-megapixel 16-bit PNG holds 600 MB), so a dozen such uploads at once would take
-# gigabytes; past this budget they wait their turn.
+# Decoded pixels all requests may hold at once (an upload decodes to tens of bytes a pixel): past it, uploads wait.
 PIXELS_IN_FLIGHT = MAX_PIXELS + 4_000_000
 EXAMPLES_PER_DOMAIN = 4
 EXAMPLE_SIZE = 64  # the examples' size when they are told apart as sketches or photos

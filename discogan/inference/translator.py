@@ -35,8 +35,7 @@ def build_translation(images, direction, architecture):
     """
     check_direction(direction)
     x = pipeline.to_model_range(pipeline.resize_images(images, architecture.image_size))
-    translated = networks.build_generator(x, networks.GENERATOR_SCOPES[direction], architecture.gf, training=False,
-                                          bottleneck=architecture.bottleneck)
+    translated = networks.build_generator(x, direction, architecture, training=False)
     return pipeline.from_model_range(translated)
 
 

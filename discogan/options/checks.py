@@ -2,7 +2,6 @@
 
 Nothing heavy is imported here, so that a data tool checking a flag does not pay TensorFlow's start-up.
 """
-BOTTLENECKS = ("code", "spatial")
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 AUGMENTATIONS = ("translation", "cutout")  # discogan.gan.augment's, for --diff_augment
 
@@ -11,11 +10,6 @@ def check_image_size(image_size):
     """The networks halve down to 4x4: the size must be a power of two, at least 16."""
     if image_size < 16 or int(image_size) & (int(image_size) - 1):
         raise ValueError(f"--image_size must be a power of two >= 16, got {image_size}")
-
-
-def check_bottleneck(bottleneck):
-    if bottleneck not in BOTTLENECKS:
-        raise ValueError(f"--bottleneck must be one of {', '.join(BOTTLENECKS)}, got {bottleneck!r}")
 
 
 def check_precision(precision):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
-from discogan.options.checks import augmentations, check_bottleneck, check_image_size, check_precision, check_whole
+from discogan.options.checks import augmentations, check_image_size, check_precision, check_whole
 from discogan.options.presets import RECIPES
 
 
@@ -84,7 +84,6 @@ class TrainConfig:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise ValueError(f"--recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
-        check_bottleneck(self.bottleneck)
         check_precision(self.precision)
         self.diff_augment = ",".join(augmentations(self.diff_augment))  # one spelling in config.json
         check_image_size(self.image_size)

@@ -4,13 +4,13 @@ import re
 import warnings
 from pathlib import Path
 
+from discogan.gan.networks import GENERATOR_SCOPE
 from discogan.runtime.tf_compat import tf
 
 
 CONFIG_FILE = "config.json"
 MODEL_NAME = "DiscoGAN.model"
 WIDTH_FIELDS = ("image_size", "gf", "df")  # the whole numbers of config.json that shape the networks
-GENERATOR_SCOPE = "generator_"  # both generators' variables: all that inference reads
 
 
 def save_config(checkpoint_dir, config):

@@ -19,8 +19,7 @@ def thread_pools(branches, cores, has_gpu):
 
     On a CPU, each branch gets its share of the cores and its ops run one at a time on it: every convolution of
     a training step spread over every core costs a barrier per op and both branches' ops fighting for the same
-    threads (benchmarks/bench_threads.py on two cores, bfloat16: 1.03x the book's step at batch 64, 1.075x the
-    recommended recipe's at 16; float32 the same). Where the cores do not divide among the branches, or a GPU
+    threads (benchmarks/README.md, "bench_threads.py"). Where the cores do not divide among the branches, or a GPU
     runs the ops, TensorFlow chooses.
     """
     if branches < 2 or has_gpu or cores % branches:
