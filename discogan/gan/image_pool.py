@@ -41,11 +41,13 @@ class ImagePool:
     def __init__(self, image_shape, name, pool_size=50):
         self.pool_size = pool_size
         if pool_size > 0:
+            # Each replica (discogan.training.distributed) pools its own fakes; checkpoints hold the first one's.
+            own = dict(trainable=False, synchronization=v1.VariableSynchronization.ON_READ,
+                       aggregation=v1.VariableAggregation.ONLY_FIRST_REPLICA)
             with v1.variable_scope(name):
                 self.buffer = v1.get_variable("buffer", [pool_size, *image_shape], initializer=v1.zeros_initializer(),
-                                              trainable=False)
-                self.count = v1.get_variable("count", [], tf.int32, initializer=v1.zeros_initializer(),
-                                             trainable=False)
+                                              **own)
+                self.count = v1.get_variable("count", [], tf.int32, initializer=v1.zeros_initializer(), **own)
 
     def query(self, images):
         """Images for the discriminator: new fakes mixed with stored ones; updates the pool as it runs."""

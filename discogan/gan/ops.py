@@ -74,10 +74,10 @@ def batch_norm(x, name, training):
     with v1.variable_scope(name):
         gamma = v1.get_variable("gamma", [channels], initializer=v1.ones_initializer())
         beta = v1.get_variable("beta", [channels], initializer=v1.zeros_initializer())
-        moving_mean = v1.get_variable("moving_mean", [channels], initializer=v1.zeros_initializer(),
-                                      trainable=False)
-        moving_variance = v1.get_variable("moving_variance", [channels], initializer=v1.ones_initializer(),
-                                          trainable=False)
+        # Replicas (discogan.training.distributed) move one set of averages by the mean of their updates.
+        moving = dict(trainable=False, aggregation=v1.VariableAggregation.MEAN)
+        moving_mean = v1.get_variable("moving_mean", [channels], initializer=v1.zeros_initializer(), **moving)
+        moving_variance = v1.get_variable("moving_variance", [channels], initializer=v1.ones_initializer(), **moving)
         if not training:
             y, _, _ = v1.nn.fused_batch_norm(x, gamma, beta, mean=moving_mean, variance=moving_variance,
                                              epsilon=BATCH_NORM_EPSILON, is_training=False)

@@ -40,10 +40,12 @@ def reconstruction_weight(global_step, config):
 
 
 def with_weight_decay(gradients, weight_decay):
-    """Add weight_decay * w to each gradient, as PyTorch's Adam(weight_decay=...) does (L2, not AdamW)."""
+    """Add weight_decay * w to each gradient, as PyTorch's Adam(weight_decay=...) does (L2, not AdamW); each of
+    several replicas adds its share, since the optimiser sums the replicas' gradients."""
     if not weight_decay:
         return gradients
-    return [(gradient + weight_decay * variable, variable) for gradient, variable in gradients]
+    share = weight_decay / tf.distribute.get_replica_context().num_replicas_in_sync
+    return [(gradient + share * variable, variable) for gradient, variable in gradients]
 
 
 def training_session_config(precision):
