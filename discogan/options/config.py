@@ -69,6 +69,12 @@ class TrainConfig:
     precision: str = option("auto", "arithmetic of training: float32; bfloat16 (CPUs with avx512_bf16/amx_bf16); "
                                     "float16 (NVIDIA GPUs); auto picks from the hardware. Checkpoints stay float32")
     seed: Optional[int] = option(None, "seed for initialisation, shuffling and augmentation")
+    devices: int = option(1, "replicate the training step over this machine's first N GPUs, or over N logical CPU "
+                             "devices where it has none; --batch_size is split among them (docs/distributed.md)")
+    multi_worker: bool = option(False, "train on the machines TF_CONFIG lists, one process each; --batch_size is "
+                                       "split among them and task 0 writes the run (docs/distributed.md)")
+    worker_timeout: float = option(600, "with --multi_worker, stop when a training step has waited this many "
+                                        "seconds for the other workers (one died)")
     checkpoint_dir: str = option("checkpoint", "checkpoints go to checkpoint_dir/<run>")
     sample_dir: str = option("sample", "sample pictures go to sample_dir/<run>")
     log_dir: str = option("logs", "TensorBoard events go to log_dir/<run>")
@@ -87,7 +93,7 @@ class TrainConfig:
         check_precision(self.precision)
         self.diff_augment = ",".join(augmentations(self.diff_augment))  # one spelling in config.json
         check_image_size(self.image_size)
-        for flag in ("epochs", "batch_size", "gf", "df", "train_size", "update_interval"):
+        for flag in ("epochs", "batch_size", "gf", "df", "train_size", "update_interval", "devices"):
             check_whole(flag, getattr(self, flag))
         for flag in ("print_freq", "save_freq", "eval_freq", "eval_count", "gan_curriculum", "pool_size", "epoch_step"):
             check_whole(flag, getattr(self, flag), minimum=0)
@@ -95,12 +101,16 @@ class TrainConfig:
             value = getattr(self, option.name)
             if isinstance(option.default, bool) and not isinstance(value, bool):
                 raise ValueError(f"--{option.name} must be True or False (or --no{option.name}), got {value!r}")
+        if self.batch_size % self.devices:
+            raise ValueError(f"--batch_size {self.batch_size} does not split evenly over --devices {self.devices}")
+        if self.multi_worker and self.devices != 1:
+            raise ValueError("--multi_worker uses every GPU of each worker (or its CPU): leave --devices at 1")
         if self.fine_size != self.image_size:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
         for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
-                     "colour_chroma", "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
+                     "colour_chroma", "weight_decay", "time_limit", "sample_seconds", "save_seconds", "worker_timeout"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
             values = self.colour_weights().values() if flag == "lambda_colour" else [value]
             if not all(isinstance(number, (int, float)) and math.isfinite(number)

@@ -13,6 +13,7 @@ from discogan.runs import checkpoint
 from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
+from discogan.training import distributed
 from discogan.training.loop import TrainingLoop
 from discogan.util.stops import Stopped, stops_held
 
@@ -40,6 +41,11 @@ class DiscoGAN:
         if dataset_dir is None:
             raise ValueError("--dataset_dir is required (a folder with trainA/ and trainB/), or use --demo")
         self.config = config = TrainConfig.create(recipe, dataset_dir=str(dataset_dir), **options)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.strategy = distributed.strategy_for(config)
+        if not distributed.is_chief(self.strategy):
+            self.config = config = distributed.worker_config(config)
         self.dataset_dir = Path(dataset_dir)
         self.eval_images = (evaluation.load_split(self.dataset_dir, "val", config.image_size, config.eval_count)
                             if config.eval_freq else None)
@@ -53,7 +59,6 @@ class DiscoGAN:
         self.sample_dir = Path(config.sample_dir) / run_name
         self.log_dir = Path(config.log_dir) / run_name
         self.precision, self.precision_reason = choose(config.precision)
-        self.graph = tf.Graph()
         with self.graph.as_default():
             if config.seed is not None:
                 v1.set_random_seed(config.seed)
@@ -73,13 +78,25 @@ class DiscoGAN:
         reconstruction weight.
         """
         config = self.config
-        x_a, x_b = pipeline.train_batches(self.files_a, self.files_b, config.batch_size, self.batch_ids,
-                                      config.load_size, config.fine_size, config.seed, config.flip)
+        dataset = pipeline.training_dataset(self.files_a, self.files_b, config.batch_size, self.batch_ids,
+                                            config.load_size, config.fine_size, config.seed, config.flip)
+        batches = None if self.strategy else v1.data.make_one_shot_iterator(dataset).get_next()
+        with distributed.scope(self.strategy):
+            self.build_training(dataset, batches)
+
+    def build_training(self, dataset, batches):
+        """build_network's graph, in the strategy's scope: on `batches` alone, or on `dataset` split among the
+        replicas."""
+        config = self.config
         self.global_step = v1.train.get_or_create_global_step()
         epoch = self.global_step // self.batch_ids
         self.learning_rate = linear_decay_learning_rate(epoch, config.l_r, config.epochs, config.epoch_step)
-        self.train_step = step = build_train_step(x_a, x_b, self.learning_rate, self.global_step, config,
-                                                  self.precision)
+        if batches:
+            step = build_train_step(*batches, self.learning_rate, self.global_step, config, self.precision)
+        else:
+            step = distributed.replicated_train_step(self.strategy, dataset, self.learning_rate, self.global_step,
+                                                     config, self.precision)
+        self.train_step = step
         schedule = [v1.summary.scalar("learning_rate", self.learning_rate),
                     v1.summary.scalar("lambda_l2", step.lambda_l2)]
         summaries = {side: v1.summary.merge([v1.summary.scalar(tag, value) for tag, value in terms.items()])
@@ -99,6 +116,7 @@ class DiscoGAN:
             (self.sample_ab, self.sample_aba, self.sample_ba, self.sample_bab), _ = networks.build_cycle(
                 self.sample_a, self.sample_b, networks.Architecture.of(config), training=False, reuse=True)
         self.checkpoints = RunCheckpoints(self.checkpoint_dir)
+        self.from_chief = distributed.from_chief(self.strategy) if distributed.is_multi_worker(self.strategy) else None
 
     def train_network(self):
         """Train from the newest intact checkpoint (or from scratch) to `epochs`; returns the last step.
@@ -107,18 +125,27 @@ class DiscoGAN:
         starts, never on resume, so it keeps recording what the checkpoints learned from.
         """
         config = self.config
-        if config.fresh:
+        chief = distributed.is_chief(self.strategy)
+        if config.fresh and chief:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
                 archive_folder(folder)
-        with v1.Session(graph=self.graph, config=training_session_config(self.precision)) as self.sess:
+        session_config = distributed.session_config(self.strategy, training_session_config(self.precision),
+                                                    config.worker_timeout)
+        server = distributed.start_server(self.strategy, session_config)
+        with v1.Session(server.target if server else "", self.graph, session_config) as self.sess:
             self.sess.run(v1.global_variables_initializer())
-            resumed = self.load_model()
-            if not resumed:
+            if self.strategy:
+                self.sess.run(self.train_step.input_initializer)
+            resumed = chief and self.load_model()
+            if self.from_chief:
+                self.sess.run(self.from_chief)
+            if chief and not resumed:
                 checkpoint.save_config(self.checkpoint_dir, self.record())
             step = int(self.sess.run(self.global_step))
             if self.at_end(step):
                 return step
-            writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+            writer = (v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph) if chief
+                      else distributed.UnwrittenLogs())
             self.sample_images = (pipeline.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
                                   pipeline.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
@@ -128,7 +155,8 @@ class DiscoGAN:
             # Also around the last save, so a second Ctrl-C cannot cut it short.
             with stops_held(announce_stop, act_at_end=False) as stops:
                 loop = TrainingLoop(self, writer, stops)
-                step = loop.run(step)
+                with distributed.worker_loss(self):
+                    step = loop.run(step)
                 loop.finish(step)
             writer.close()
         if stops:
@@ -174,8 +202,9 @@ class DiscoGAN:
         return path
 
     def save_model(self, step):
-        """Save the checkpoint of `step` in checkpoint_dir, keeping the newest five (discogan.runs.run)."""
-        return self.checkpoints.save(self.sess, step)
+        """Save the checkpoint of `step` in checkpoint_dir, keeping the newest five (discogan.runs.run); only the
+        chief of a multi-worker run saves."""
+        return self.checkpoints.save(self.sess, step) if distributed.is_chief(self.strategy) else None
 
     def load_model(self):
         """Restore the newest intact checkpoint of this run; False when there is none.
