@@ -1,0 +1,149 @@
+"""Training replicated by tf.distribute (discogan.training.distributed): two replicas on two logical CPU devices
+train as one device on their whole batch, their checkpoints cross to one device and back, and two worker
+processes on localhost end with the same weights."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+from discogan.gan.train_step import build_train_step
+from discogan.options.config import TrainConfig
+from discogan.runtime.tf_compat import tf, v1
+from discogan.training import distributed
+
+SMALL = {"image_size": 32, "load_size": 32, "fine_size": 32, "gf": 8, "df": 8, "batch_size": 16}
+# One Adam step moves a weight by at most about l_r (2e-4); a tenth of that is far above float32 rounding.
+WEIGHT_TOLERANCE = 2e-5
+# Each replica corrects its batch variance by Bessel's N / (N - 1) for its 8 images, one device for 16: at the
+# 1x1 code N is 8 against 16, so the moving variance (0.9 old + 0.1 new) differs by up to 0.1 x (8/7 - 16/15).
+MOVING_VARIANCE_TOLERANCE = 0.1 * (8 / 7 - 16 / 15)
+
+
+def one_step(devices, x_a, x_b, weights):
+    """Losses and every variable after one training step on `devices` replicas from the checkpoint `weights`
+    (written first, from the seeded initialisation, when it does not exist yet)."""
+    config = TrainConfig(**SMALL, devices=devices, precision="float32")
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(0)
+        strategy = distributed.strategy_for(config)
+        with distributed.scope(strategy):
+            global_step = v1.train.get_or_create_global_step()
+            if strategy:
+                step = distributed.replicated_train_step(strategy, tf.data.Dataset.from_tensors((x_a, x_b)).repeat(),
+                                                         config.l_r, global_step, config, "float32")
+            else:
+                step = build_train_step(tf.constant(x_a), tf.constant(x_b), config.l_r, global_step, config)
+            saver = v1.train.Saver()
+        with v1.Session(config=distributed.session_config(strategy, v1.ConfigProto(), 0)) as session:
+            session.run(v1.global_variables_initializer())
+            if strategy:
+                session.run(step.input_initializer)
+            if os.path.exists(f"{weights}.index"):
+                saver.restore(session, weights)
+            else:
+                saver.save(session, weights, write_meta_graph=False)
+            losses, _ = session.run([step.losses, step.iteration_ops[0]])
+            variables = {variable.op.name: variable for variable in v1.global_variables()}
+            values = session.run(variables)
+            if strategy:  # every replica holds the same weights
+                for name, variable in variables.items():
+                    if "image_pool" not in name:
+                        copies = session.run(list(variable.values))
+                        assert all(np.array_equal(copies[0], copy) for copy in copies), name
+    return losses, values
+
+
+def test_two_replicas_step_as_one_device(tmp_path):
+    """2 replicas x 8 images make the step 1 device makes on the 16: compared where batch norm makes it exact,
+    a global batch whose halves are the same 8 images, so each replica's batch statistics are the whole batch's."""
+    rng = np.random.default_rng(0)
+    half_a, half_b = (rng.uniform(-1, 1, (8, 32, 32, 3)).astype(np.float32) for _ in "ab")
+    x_a, x_b = np.concatenate([half_a, half_a]), np.concatenate([half_b, half_b])
+    weights = str(tmp_path / "start")
+    losses_one, one = one_step(1, x_a, x_b, weights)
+    losses_two, two = one_step(2, x_a, x_b, weights)
+    assert one.keys() == two.keys()  # the same names: checkpoints cross
+    for name in losses_one:
+        np.testing.assert_allclose(losses_two[name], losses_one[name], rtol=1e-5, err_msg=name)
+    assert two["global_step"] == one["global_step"] == 1
+    for name, value in one.items():
+        if name.endswith("moving_variance"):
+            np.testing.assert_allclose(two[name], value, rtol=MOVING_VARIANCE_TOLERANCE, err_msg=name)
+        elif not name.startswith("image_pool"):
+            np.testing.assert_allclose(two[name], value, atol=WEIGHT_TOLERANCE, err_msg=name)
+
+
+def test_checkpoints_cross_from_two_replicas_to_one_device_and_back(tiny_dataset, tmp_path):
+    """A run trained on 2 replicas resumes on 1 device and again on 2; translate loads its checkpoint."""
+    from discogan.inference.translator import Translator
+    from discogan.train import process_main
+    options = {"dataset_dir": str(tiny_dataset), "batch_size": 4, "gf": 8, "df": 8, "seed": 0, "print_freq": 0,
+               "save_freq": 0, **{key: str(tmp_path / key) for key in ("checkpoint_dir", "sample_dir", "log_dir")}}
+    assert process_main(epochs=1, devices=2, **options) == 2
+    assert process_main(epochs=2, **options) == 4
+    assert process_main(epochs=3, devices=2, **options) == 6
+    folder = tmp_path / "checkpoint_dir" / tiny_dataset.name
+    assert json.loads((folder / "config.json").read_text())["devices"] == 2
+    names = [name for name, _ in tf.train.list_variables(tf.train.latest_checkpoint(str(folder)))]
+    assert not [name for name in names if "replica" in name]
+    with Translator.from_checkpoint(folder) as translator:
+        assert translator is not None
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for each in sockets:
+        each.bind(("127.0.0.1", 0))
+    ports = [each.getsockname()[1] for each in sockets]
+    for each in sockets:
+        each.close()
+    return ports
+
+
+WORKER = textwrap.dedent("""
+    import sys
+    from discogan.runtime.tf_compat import v1
+    v1.disable_eager_execution()
+    from discogan.training.discogan import DiscoGAN
+
+    class EveryWorkerSaves(DiscoGAN):  # the weights each worker ends with, for the test to compare
+        def save_model(self, step):
+            return self.checkpoints.saver.save(self.sess, f"{sys.argv[2]}/w", step, write_meta_graph=False)
+
+    EveryWorkerSaves(sys.argv[1], multi_worker=True, epochs=1, batch_size=4, gf=8, df=8, seed=0, print_freq=0,
+                     save_freq=0, precision="float32", worker_timeout=120, checkpoint_dir=sys.argv[2] + "/run",
+                     sample_dir=sys.argv[2] + "/sample", log_dir=sys.argv[2] + "/logs").train_network()
+""")
+
+
+def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
+    """Two worker processes on localhost (MultiWorkerMirroredStrategy from TF_CONFIG) train the same weights;
+    only the chief writes the run's config, logs and samples."""
+    cluster = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    workers = []
+    try:
+        for task in range(2):
+            environment = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": cluster},
+                                                                  "task": {"type": "worker", "index": task}})}
+            command = [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / str(task))]
+            workers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                            text=True))
+        outputs = [worker.communicate(timeout=420)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    weights = [tf.train.load_checkpoint(str(tmp_path / str(task) / "w-2")) for task in range(2)]
+    names = weights[0].get_variable_to_shape_map()
+    assert names == weights[1].get_variable_to_shape_map()
+    for name in names:
+        if not name.startswith("image_pool"):  # each worker pools its own fakes
+            np.testing.assert_array_equal(weights[0].get_tensor(name), weights[1].get_tensor(name), err_msg=name)
+    assert (tmp_path / "0" / "run" / tiny_dataset.name / "config.json").is_file()
+    assert not (tmp_path / "1" / "run").exists() and not (tmp_path / "1" / "logs").exists()
