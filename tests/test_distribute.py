@@ -16,8 +16,10 @@ from discogan.runtime.tf_compat import tf, v1
 from discogan.training import distributed
 
 SMALL = {"image_size": 32, "load_size": 32, "fine_size": 32, "gf": 8, "df": 8, "batch_size": 16}
-# One Adam step moves a weight by at most about l_r (2e-4); a tenth of that is far above float32 rounding.
-WEIGHT_TOLERANCE = 2e-5
+# Adam's first step moves a weight by l_r * g / (|g| + 1e-8), about l_r (2e-4) for most gradients: those near 1e-8
+# turn float32 rounding of the replicas' sum into part of a step, so a few in a thousand weights may differ by up
+# to half a step; the rest agree to rounding.
+WEIGHT_TOLERANCE, ROUNDING, NEAR_ZERO_SHARE = 1e-4, 2e-6, 1e-3
 # Each replica corrects its batch variance by Bessel's N / (N - 1) for its 8 images, one device for 16: at the
 # 1x1 code N is 8 against 16, so the moving variance (0.9 old + 0.1 new) differs by up to 0.1 x (8/7 - 16/15).
 MOVING_VARIANCE_TOLERANCE = 0.1 * (8 / 7 - 16 / 15)
@@ -76,6 +78,7 @@ def test_two_replicas_step_as_one_device(tmp_path):
             np.testing.assert_allclose(two[name], value, rtol=MOVING_VARIANCE_TOLERANCE, err_msg=name)
         elif not name.startswith("image_pool"):
             np.testing.assert_allclose(two[name], value, atol=WEIGHT_TOLERANCE, err_msg=name)
+            assert np.mean(np.abs(two[name] - value) > ROUNDING) <= NEAR_ZERO_SHARE, name
 
 
 def test_checkpoints_cross_from_two_replicas_to_one_device_and_back(tiny_dataset, tmp_path):
