@@ -90,7 +90,7 @@ class TrainingLoop:
                 remaining = min(remaining, max(config.time_limit - elapsed, 0.0))
             self.console.update(f"Epoch: [{epoch:2d}] [{idx:4d}/{model.batch_ids:4d}] time: {elapsed:4.4f}, "
                                 f"d_loss: {format_loss(last['d_loss'])}, g_loss: {format_loss(last['g_loss'])}, "
-                                f"{config.batch_size / (run_end - step_start):.1f} pairs/s, "
+                                f"{config.batch_size * (step - self.start_step) / self.seconds['training step']:.1f} pairs/s, "
                                 f"ETA {format_seconds(remaining)}")
             self.seconds["logging"] += time.time() - run_end
             if self.sample_schedule.due(step, time.time()):
