@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from discogan.data.dataset_record import domain, write_record
 from discogan.data.demo_data import (SCALE, SHOES_DOMAIN_NAMES, SHOES_FOLDER_NAME, bag_shapes, bag_photo,
                                      default_cache_dir, paste_textured, print_texture, shade, shrink, write_once)
 
@@ -175,7 +176,8 @@ def draw_shoe(rng, entry, size=64):
 
 
 def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed=0):
-    """Write trainA/trainB (bags, shoes) and valA/valB under `root` unless they are already complete; returns root.
+    """Write trainA/trainB (bags, shoes) and valA/valB under `root` unless they are already complete, and their
+    dataset.json; returns root.
 
     The train bags and shoes are independent draws; val bag i and val shoe i share their palette entry.
     """
@@ -193,5 +195,7 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
             entry = random_entry(rng)
             yield [(f"valA/{name(index, entry, bag)}", draw_palette_bag(rng, entry, size))]
             yield [(f"valB/{name(index, entry, shoe)}", draw_shoe(rng, entry, size))]
-    return write_once(Path(root or default_cache_dir(SHOES_FOLDER_NAME)), 2 * (train_count + val_count), "images",
+    root = write_once(Path(root or default_cache_dir(SHOES_FOLDER_NAME)), 2 * (train_count + val_count), "images",
                       images, f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD}", seed)
+    write_record(root, domain(bag), domain(shoe), size)
+    return root
