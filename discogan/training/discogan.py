@@ -4,6 +4,7 @@ import signal
 from pathlib import Path
 
 from discogan.data import pipeline
+from discogan.data.dataset_record import read_record
 from discogan.data.image_io import make_grid, save_image, to_uint8
 from discogan.gan import networks
 from discogan.gan.train_step import build_train_step, linear_decay_learning_rate, training_session_config
@@ -60,10 +61,11 @@ class DiscoGAN:
             self.build_network()
 
     def record(self):
-        """config.json: the whole config (the dataset folder made absolute), the precision --precision chose at the
-        start and the versions that wrote it."""
+        """config.json: the whole config (the dataset folder made absolute), what the dataset's dataset.json records
+        of its domains (None when it has none), the precision --precision chose at the start and the versions that
+        wrote it."""
         return {**self.config.record(), "dataset_dir": str(self.dataset_dir.resolve()),
-                "precision_used": self.precision}
+                "dataset": read_record(self.dataset_dir), "precision_used": self.precision}
 
     def build_network(self):
         """Training graph (batch statistics), inference graph for samples (moving averages, and the averaged
