@@ -100,13 +100,15 @@ class AppServer(ThreadingHTTPServer):
         self.names, self.any_address = served_names(host), host in WILDCARD_HOSTS
         self.model, self.settings = None, {}
 
-    def serve(self, model, thicken_sketch=False):
-        """Answer requests with `model` until interrupted."""
+    def serve(self, model, thicken_sketch=None):
+        """Answer requests with `model` until interrupted; the page starts with "thicken sketch" ticked as
+        `thicken_sketch` says, by default as the run's dataset was prepared."""
         self.model = model
         self.settings = {
             "run": str(model.source), "domains": dict(zip("AB", model.domains)), "drawable": model.drawable,
             "image_size": model.image_size, "canvas_size": SKETCH_SCALE * model.image_size,
-            "pen_width": round(PEN_WIDTH * SKETCH_SCALE), "thicken_sketch": thicken_sketch,
+            "pen_width": round(PEN_WIDTH * SKETCH_SCALE),
+            "thicken_sketch": model.thickened if thicken_sketch is None else thicken_sketch,
             "examples": {domain: len(files) for domain, files in model.examples.items()},
             "max_upload_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_PIXELS}
         self.serve_forever()
@@ -269,7 +271,7 @@ class AppHandler(BaseHTTPRequestHandler):
         """Quiet: no line per request (errors are reported by AppServer.handle_error)."""
 
 
-def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thicken_sketch=False):
+def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thicken_sketch=None):
     """Serve the app until Ctrl-C.
 
     Args:
@@ -280,7 +282,8 @@ def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thi
         authentication (docs/use.md). Browsers must reach it by this name (or localhost): other Host names are
         refused, as a page of another site would send.
       port: the port to listen on (0: any free one).
-      thicken_sketch: start with "thicken sketch" ticked, for a model trained on sketches split with --thicken_sketch.
+      thicken_sketch: start with "thicken sketch" ticked (--nothicken_sketch: unticked); by default as the run's
+        dataset.json records its sketches, thickened by image_split --thicken_sketch or not.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise UserError(f"--port must be a whole number from 0 to 65535, got {port!r}")

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from discogan.data.dataset_record import thickened
 from discogan.data.image_io import ImageError, list_images, load_rgb, make_grid, save_image
 from discogan.inference.translator import check_direction, open_translator
 from discogan.options.config import check_whole
+from discogan.runs.checkpoint import run_record
 from discogan.util.cli import run
 from discogan.util.progress import Progress
 
@@ -111,7 +113,7 @@ def plan_outputs(input, output, recursive, grid, overwrite):
 
 
 def translate_images(input, output, checkpoint_dir=None, saved_model=None, direction="AtoB", batch_size=32,
-                     recursive=False, keep_size=False, grid=False, thicken_sketch=False, overwrite=False):
+                     recursive=False, keep_size=False, grid=False, thicken_sketch=None, overwrite=False):
     """Translate images and write one PNG per input to --output; returns (written paths, skipped messages).
 
     Args:
@@ -124,7 +126,8 @@ def translate_images(input, output, checkpoint_dir=None, saved_model=None, direc
       recursive: look for images in sub-folders of --input too; results keep the sub-folders.
       keep_size: scale each result back to its input's size instead of the model's.
       grid: also write a contact sheet of input | output pairs: --grid for OUTPUT/grid.png, or --grid=PATH.
-      thicken_sketch: thicken the inputs' lines as image_split --thicken_sketch did to the training sketches.
+      thicken_sketch: thicken the inputs' lines as image_split --thicken_sketch did to the training sketches
+        (--nothicken_sketch: not); by default as the run's dataset.json records the input domain's preparation.
       overwrite: replace files of the results' names (and the grid) that exist already.
     """
     check_whole("batch_size", batch_size)
@@ -132,6 +135,8 @@ def translate_images(input, output, checkpoint_dir=None, saved_model=None, direc
     files, targets, grid_path = plan_outputs(input, output, recursive, grid, overwrite)
     written, skipped, pairs = [], [], []
     with open_translator(checkpoint_dir, saved_model, direction) as translator:
+        if thicken_sketch is None:
+            thicken_sketch = saved_model is None and thickened(run_record(checkpoint_dir), direction[0])
         progress = Progress(len(files), f"translate {direction}")
         for start in range(0, len(files), batch_size):
             batch = []

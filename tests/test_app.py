@@ -3,6 +3,7 @@ domains are named and told apart (sketches to draw, photos to upload), the HTTP 
 server holds under load: concurrent huge uploads, a burst of connections, slow and malformed requests, foreign Host
 names (tests/test_app_browser.py drives the page in Chromium)."""
 import base64
+import contextlib
 import io
 import json
 import os
@@ -87,15 +88,23 @@ def model(tiny_run):
         yield model
 
 
-@pytest.fixture(scope="module")
-def server(model):
-    """The app's HTTP server on a free port of 127.0.0.1, in a thread; yields its address."""
+@contextlib.contextmanager
+def serving(model):
+    """The app's HTTP server for `model` on a free port of 127.0.0.1, in a thread; yields its address."""
     server = app.AppServer("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve, args=(model,), daemon=True)
     thread.start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    with serving(model) as url:
+        yield url
 
 
 @pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
@@ -192,6 +201,23 @@ def test_domain_names_come_from_the_dataset_folder_one_image_each(dataset_dir, n
     assert domain_names(None) == ("A", "B")  # a SavedModel records no dataset
 
 
+def test_a_bags_to_shoes_run_in_a_folder_called_x_opens_as_handbag_to_shoe(tmp_path):
+    from discogan.make_unpaired import make_unpaired
+    from discogan.train import process_main
+    photos = write_photo_dataset(tmp_path / "photos", train=6, val=0)
+    (photos / "trainA").rename(photos / "handbags")
+    (photos / "trainB").rename(photos / "shoes")
+    make_unpaired(photos / "handbags", photos / "shoes", tmp_path / "X", val_size=2, workers=1)
+    process_main(dataset_dir=str(tmp_path / "X"), epochs=1, batch_size=2, gf=8, df=8, seed=0, print_freq=100,
+                 save_freq=100, checkpoint_dir=str(tmp_path / "checkpoint"), sample_dir=str(tmp_path / "sample"),
+                 log_dir=str(tmp_path / "logs"))
+    with AppModel(tmp_path / "checkpoint" / "X") as model, serving(model) as url:
+        with urllib.request.urlopen(f"{url}api/settings") as response:
+            settings = json.load(response)
+    assert settings["domains"] == {"A": "handbag", "B": "shoe"}  # the page's "handbag -> shoe"
+    assert settings["drawable"] == {"A": False, "B": False} and settings["thicken_sketch"] is False
+
+
 def test_sketches_are_drawn_and_photos_uploaded(tiny_dataset, tmp_path):
     assert drawable_domains(example_files({"dataset_dir": str(tiny_dataset)})) == {"A": True, "B": False}
     photos = write_photo_dataset(tmp_path / "handbags2shoes", train=0, val=4)
@@ -244,7 +270,7 @@ def test_the_page_its_settings_and_the_examples_are_served(server, model, tiny_r
         assert b'<canvas id="canvas"' in response.read()
     with urllib.request.urlopen(f"{server}api/settings") as response:
         settings = json.load(response)
-    assert settings == {"run": str(tiny_run.checkpoint_dir), "domains": {"A": "A", "B": "B"},
+    assert settings == {"run": str(tiny_run.checkpoint_dir), "domains": {"A": "sketch", "B": "bag"},
                         "drawable": {"A": True, "B": False}, "image_size": 64,
                         "canvas_size": 256, "pen_width": 5, "thicken_sketch": False, "examples": {"A": 4, "B": 4},
                         "max_upload_bytes": 8_000_000, "max_pixels": 25_000_000}

@@ -1,5 +1,6 @@
 """End to end through the CLI entry point: samples, checkpoints, event file, resume, signals, fresh starts."""
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -73,6 +74,38 @@ def test_run_writes_samples_checkpoints_and_every_book_tag(tiny_run):
         assert all(np.isfinite(value) for _, value in values[tag]), tag
 
 
+def test_each_sample_picture_is_an_image_in_tensorboard(tiny_run):
+    pictures = {}
+    for path in tiny_run.log_dir.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.HasField("image"):
+                    pictures.setdefault(value.tag, []).append((event.step, value.image.encoded_image_string))
+    steps = tiny_run.options["epochs"] * (8 // tiny_run.options["batch_size"])
+    print_freq = tiny_run.options["print_freq"]
+    assert [step for step, _ in pictures["images/train"]] == list(range(print_freq, steps + 1, print_freq))
+    assert [step for step, _ in pictures["images/val"]] == [4, 8]
+    last = np.asarray(Image.open(io.BytesIO(pictures["images/train"][-1][1])))
+    written = sorted(tiny_run.sample_dir.glob("train_*.png"))[-1]
+    assert np.array_equal(last, np.asarray(Image.open(written)))  # the picture the sample file holds
+
+
+def test_on_a_pipe_the_status_comes_every_few_seconds_and_every_evaluation_on_its_own_line(tiny_dataset, tmp_path):
+    command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
+               *[f"--{key}={value}" for key, value in tiny(tmp_path, epochs=25, eval_freq=40, eval_count=2,
+                                                            print_freq=0, save_freq=0).items()]]
+    result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    status = [line for line in lines if line.startswith("Epoch: ")]
+    assert status[0].startswith("Epoch: [ 0] [   0/   4]") and status[-1].startswith("Epoch: [24] [   3/   4]")
+    assert len(status) < 20, result.stdout  # 100 iterations: the first, the last and one every 10 s
+    assert [line.split(":")[0] for line in lines if line.startswith("eval at step")] == [
+        "eval at step 40", "eval at step 80"]
+    assert any(line.startswith("checkpoint ") and line.endswith("DiscoGAN.model-100") for line in lines)
+
+
 def test_eval_freq_logs_metrics_and_a_picture(tiny_run):
     values = scalars(tiny_run.log_dir)
     for direction in ("a2b", "b2a"):
@@ -129,13 +162,14 @@ def test_other_architecture_is_refused_and_fresh_moves_the_old_run_aside(tiny_da
 def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
     command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
                "--epochs", "1000", "--batch_size", "2", "--gf", "8", "--df", "8", "--save_freq", "100000",
+               "--log_every_iteration",
                *[f"--{key}={value}" for key, value in folders(tmp_path).items()]]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONPATH": str(REPO)})
     output = []
     for line in process.stdout:
         output.append(line)
-        if line.startswith("Epoch: [ 0] [   2/"):
+        if line.startswith("Epoch: [ 0] [   2/"):  # printed by --log_every_iteration
             process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=120) == 143, "".join(output)  # as shells report it, unlike a finished run's 0
     assert any("SIGTERM received" in line for line in output)
@@ -162,7 +196,7 @@ def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_p
     In float32: bfloat16 would log the weight 0.0101 as 0.01007, its nearest bfloat16 value."""
     steps = process_main(dataset_dir=str(tiny_dataset), recipe="official", epochs=2, batch_size=2, gf=8, df=8,
                          seed=0, gan_curriculum=4, save_freq=100, print_freq=100, precision="float32",
-                         **folders(tmp_path))
+                         log_every_iteration=True, **folders(tmp_path))
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch:")]
     assert "g_loss: -," in lines[0] and "g_loss: -," not in lines[1]  # no generator step yet, then one
     values = scalars(tmp_path / "logs" / tiny_dataset.name)

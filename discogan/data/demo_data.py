@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from discogan.data.dataset_record import domain, write_record
 from discogan.data.image_io import list_images, save_image
 from discogan.util.progress import Progress
 
@@ -134,14 +135,18 @@ def shrink(image, size):
 
 
 def make_demo_dataset(root=None, train_pairs=1000, val_pairs=100, size=64, seed=0):
-    """Write trainA/trainB and valA/valB under `root` unless they are already complete; returns `root`."""
+    """Write trainA/trainB and valA/valB under `root` unless they are already complete, and their dataset.json;
+    returns `root`."""
     def pairs(rng):
         for split, count in (("train", train_pairs), ("val", val_pairs)):
             for index in range(count):
                 sketch, photo = draw_bag(rng, size)
                 yield [(f"{split}A/{index}_AB.png", sketch), (f"{split}B/{index}_AB.png", photo)]
-    return write_once(Path(root or default_cache_dir()), train_pairs + val_pairs, "pairs", pairs,
+    root = write_once(Path(root or default_cache_dir()), train_pairs + val_pairs, "pairs", pairs,
                       f"{train_pairs} {val_pairs} {size} {seed}", seed)
+    sketch, bag = DOMAIN_NAMES
+    write_record(root, domain(sketch, sketch=True), domain(bag), size)
+    return root
 
 
 def write_once(root, count, unit, items, stamp, seed, before_complete=None):

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from discogan.data.dataset_record import domain, write_record
 from discogan.data.demo_data import (SCALE, SHOES_DOMAIN_NAMES, SHOES_FOLDER_NAME, bag_shapes, bag_photo,
                                      default_cache_dir, paste_textured, print_texture, shade, shrink, write_once)
 from discogan.data.labels import write_labels
@@ -176,7 +177,8 @@ def draw_shoe(rng, entry, size=64):
 
 
 def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed=0):
-    """Write trainA/trainB (bags, shoes) and valA/valB under `root` unless they are already complete; returns root.
+    """Write trainA/trainB (bags, shoes) and valA/valB under `root` unless they are already complete, and their
+    dataset.json; returns root.
 
     The train bags and shoes are independent draws; val bag i and val shoe i share their palette entry.
     """
@@ -197,6 +199,8 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
             entry = random_entry(rng)
             yield drawn("valA", index, entry, bag, draw_palette_bag, rng)
             yield drawn("valB", index, entry, shoe, draw_shoe, rng)
-    return write_once(root, 2 * (train_count + val_count), "images", images,
-                      f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD} labels", seed,
-                      before_complete=lambda: write_labels(root, {"print": prints}))
+    write_once(root, 2 * (train_count + val_count), "images", images,
+               f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD} labels", seed,
+               before_complete=lambda: write_labels(root, {"print": prints}))
+    write_record(root, domain(bag), domain(shoe), size)
+    return root

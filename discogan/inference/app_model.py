@@ -8,7 +8,6 @@ command would write. discogan.app serves it over HTTP; the tests call it directl
 import collections
 import contextlib
 import io
-import re
 import threading
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from discogan.data import demo_data
+from discogan.data.dataset_record import folder_names, run_domain, thickened
 from discogan.data.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
 from discogan.gan.networks import GENERATOR_SCOPES
 from discogan.inference.evaluation import is_sketch_domain
@@ -29,9 +29,6 @@ MAX_PIXELS = 25_000_000  # checked from the file's header, before decoding: a sm
 PIXELS_IN_FLIGHT = MAX_PIXELS + 4_000_000
 EXAMPLES_PER_DOMAIN = 4
 EXAMPLE_SIZE = 64  # the examples' size when they are told apart as sketches or photos
-# Dataset folder words as the page names one image: edges2handbags opens as "sketch -> handbag".
-SINGULAR_NAMES = {"edges": "sketch", "sketches": "sketch", "handbags": "handbag", "bags": "bag", "shoes": "shoe",
-                  "photos": "photo", "faces": "face", "cars": "car", "chairs": "chair"}
 DEMO_DOMAIN_NAMES = {demo_data.FOLDER_NAME: demo_data.DOMAIN_NAMES,
                      demo_data.SHOES_FOLDER_NAME: demo_data.SHOES_DOMAIN_NAMES}
 
@@ -52,20 +49,15 @@ def newest_run(root=TrainConfig.checkpoint_dir):
     return max(runs)[1] if runs else None
 
 
-def run_record(checkpoint_dir):
-    """config.json of the run behind a checkpoint folder or prefix; None for a SavedModel, which records no dataset."""
-    folder = Path(checkpoint_dir) if Path(checkpoint_dir).is_dir() else Path(checkpoint_dir).parent
-    return checkpoint.load_config(folder) if (folder / checkpoint.CONFIG_FILE).is_file() else None
-
-
 def domain_names(record):
-    """(name of A, name of B) for the page, one image of each: a demo's own names, sketch and handbag from a dataset
-    folder named edges2handbags, handbag and shoe from handbags2shoes, else A and B."""
+    """(name of A, name of B) for the page, one image of each, as the run's dataset.json named them; for a run
+    trained before datasets were recorded, from its dataset folder's name: a demo's own names, sketch and handbag
+    from edges2handbags, handbag and shoe from handbags2shoes, else A and B."""
+    recorded = [run_domain(record, letter) for letter in "AB"]
+    if all(recorded):
+        return tuple(entry["name"] for entry in recorded)
     folder = Path(record["dataset_dir"]).name if record and record.get("dataset_dir") else ""
-    if folder in DEMO_DOMAIN_NAMES:
-        return DEMO_DOMAIN_NAMES[folder]
-    named = re.fullmatch(r"([a-z]+)2([a-z]+)", folder, re.IGNORECASE)
-    return tuple(SINGULAR_NAMES.get(word.lower(), word) for word in named.groups()) if named else ("A", "B")
+    return DEMO_DOMAIN_NAMES.get(folder) or folder_names(folder) or ("A", "B")
 
 
 def example_files(record):
@@ -84,12 +76,17 @@ def example_files(record):
     return examples
 
 
-def drawable_domains(examples):
-    """{"A": bool, "B": bool}: whether a domain's images are sketches (evaluation.is_sketch_domain on its examples),
-    which the page offers a drawing pad for; photos get an upload zone instead. Without examples (a SavedModel, a
-    moved dataset) nothing is known and both keep the pad."""
+def drawable_domains(examples, record=None):
+    """{"A": bool, "B": bool}: whether a domain's images are sketches, which the page offers a drawing pad for;
+    photos get an upload zone instead. The run's dataset.json says so; for a run trained before datasets were
+    recorded, evaluation.is_sketch_domain on its examples. Without either (a SavedModel, a moved dataset) nothing
+    is known and both keep the pad."""
     drawable = {}
     for domain, files in examples.items():
+        recorded = run_domain(record, domain)
+        if recorded:
+            drawable[domain] = bool(recorded.get("sketch"))
+            continue
         images = []
         for path in files:
             try:  # at one size, so that each example counts alike
@@ -169,10 +166,11 @@ class AppModel:
 
     def __init__(self, checkpoint_dir=None, saved_model=None):
         self.source = Path(saved_model or checkpoint_dir)
-        self.record = None if saved_model else run_record(checkpoint_dir)
+        self.record = None if saved_model else checkpoint.run_record(checkpoint_dir)
         self.domains = domain_names(self.record)
         self.examples = example_files(self.record)
-        self.drawable = drawable_domains(self.examples)
+        self.drawable = drawable_domains(self.examples, self.record)
+        self.thickened = any(thickened(self.record, domain) for domain in "AB")  # the page's starting tick
         self._lock = threading.Lock()
         self._pixels = PixelBudget(PIXELS_IN_FLIGHT)
         self.translators = {}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from discogan.data import pipeline
+from discogan.data.dataset_record import run_domain
 from discogan.data.image_io import list_images, to_uint8
 from discogan.gan import networks
 from discogan.gan.weight_average import has_averages
@@ -61,6 +62,15 @@ def sketch_output(sketch_domain, images_a, images_b):
     if sketch_domain == "auto":
         return is_sketch_domain(images_b), is_sketch_domain(images_a)
     return sketch_domain == "B", sketch_domain == "A"
+
+
+def recorded_sketch_domain(record):
+    """The sketch_domain a run's dataset.json implies (A, B or none); auto, to detect it, where it records nothing."""
+    entries = [run_domain(record, letter) for letter in "AB"]
+    if not all(entries):
+        return "auto"
+    sketches = [letter for letter, entry in zip("AB", entries) if entry.get("sketch")]
+    return sketches[0] if len(sketches) == 1 else "none" if not sketches else "auto"
 
 
 def direction_scores(images, paired, sketch_output, colour, seed, judged):
@@ -187,6 +197,8 @@ def evaluate_checkpoint(checkpoint_dir, dataset_dir, split="val", limit=None, ba
     check_whole("batch_size", batch_size)
     folder, prefix, record = checkpoint.resolve_checkpoint(checkpoint_dir)
     architecture = networks.Architecture.of(record)
+    if sketch_domain == "auto":
+        sketch_domain = recorded_sketch_domain(record)
     images_a, images_b, paired = load_split(dataset_dir, split, architecture.image_size, limit)
     results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
                "count": {"A": len(images_a), "B": len(images_b)}}

@@ -74,6 +74,9 @@ class TrainConfig:
     log_dir: str = option("logs", "TensorBoard events go to log_dir/<run>")
     print_freq: int = option(5, "write a sample picture every N iterations (0: only by --sample_seconds)")
     sample_seconds: float = option(0, "also write a sample picture every this many seconds of training (0: off)")
+    log_every_iteration: bool = option(False, "print the book's progress line for every iteration; without it one "
+                                              "status line is rewritten in place on a terminal, or printed every "
+                                              "10 s in a file or pipe")
     save_freq: int = option(10, "save a checkpoint every N iterations (0: only by --save_seconds); always at the end")
     save_seconds: float = option(0, "also save a checkpoint every this many seconds of training (0: off)")
     eval_freq: int = option(0, "every N iterations, evaluate on valA/valB, scored beside the training (0: off)")

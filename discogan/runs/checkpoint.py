@@ -48,6 +48,12 @@ def load_config(checkpoint_dir):
     return record
 
 
+def run_record(checkpoint_dir):
+    """config.json of the run behind a checkpoint folder or prefix; None for a SavedModel, which records no run."""
+    folder = Path(checkpoint_dir) if Path(checkpoint_dir).is_dir() else Path(checkpoint_dir).parent
+    return load_config(folder) if (folder / CONFIG_FILE).is_file() else None
+
+
 def latest_checkpoint(checkpoint_dir):
     """The newest checkpoint prefix in `checkpoint_dir`, or None when there is none."""
     if not Path(checkpoint_dir).is_dir():

@@ -4,6 +4,7 @@ import signal
 from pathlib import Path
 
 from discogan.data import pipeline
+from discogan.data.dataset_record import read_record
 from discogan.data.image_io import make_grid, save_image, to_uint8
 from discogan.gan import networks
 from discogan.gan.train_step import build_train_step, linear_decay_learning_rate, training_session_config
@@ -13,7 +14,7 @@ from discogan.runs import checkpoint
 from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
-from discogan.training.loop import TrainingLoop
+from discogan.training.loop import TrainingLoop, picture_value
 from discogan.util.stops import Stopped, stops_held
 
 
@@ -60,10 +61,11 @@ class DiscoGAN:
             self.build_network()
 
     def record(self):
-        """config.json: the whole config (the dataset folder made absolute), the precision --precision chose at the
-        start and the versions that wrote it."""
+        """config.json: the whole config (the dataset folder made absolute), what the dataset's dataset.json records
+        of its domains (None when it has none), the precision --precision chose at the start and the versions that
+        wrote it."""
         return {**self.config.record(), "dataset_dir": str(self.dataset_dir.resolve()),
-                "precision_used": self.precision}
+                "dataset": read_record(self.dataset_dir), "precision_used": self.precision}
 
     def build_network(self):
         """Training graph (batch statistics), inference graph for samples (moving averages, and the averaged
@@ -118,7 +120,7 @@ class DiscoGAN:
             step = int(self.sess.run(self.global_step))
             if self.at_end(step):
                 return step
-            writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+            self.writer = writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
             self.sample_images = (pipeline.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
                                   pipeline.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
@@ -168,9 +170,13 @@ class DiscoGAN:
                           for i in range(min(len(real_a), len(real_b)))])
 
     def sample_model(self, epoch, idx):
-        """Write the cycle picture of the fixed sample images to sample_dir/train_EE_IIII.png."""
+        """Write the cycle picture of the fixed sample images to sample_dir/train_EE_IIII.png and to TensorBoard
+        (images/train at the iteration's step); returns the file's path."""
         path = self.sample_dir / f"train_{epoch:02d}_{idx:04d}.png"
-        save_image(path, self.cycle_picture(*self.sample_images))
+        picture = self.cycle_picture(*self.sample_images)
+        save_image(path, picture)
+        self.writer.add_summary(v1.Summary(value=[picture_value("images/train", picture)]),
+                                epoch * self.batch_ids + idx + 1)
         return path
 
     def save_model(self, step):

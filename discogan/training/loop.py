@@ -1,5 +1,7 @@
 """The training loop: iterations of a built DiscoGAN until the last epoch, a stop signal or --time_limit, with a
-progress line per iteration and samples, evaluations and checkpoints as often as the flags say."""
+status line (the book's progress line, shown in place or every few seconds, or every iteration with
+--log_every_iteration) and samples, evaluations and checkpoints as often as the flags say, each on a line of its
+own."""
 import collections
 import math
 import time
@@ -8,7 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from discogan.data.image_io import encode_png, save_image
 from discogan.inference import evaluation
 from discogan.runtime.tf_compat import v1
-from discogan.util.progress import format_seconds
+from discogan.util.progress import StatusLine, format_seconds
+
+
+def picture_value(tag, picture):
+    """A summary value of an HxWx3 uint8 picture already drawn: TensorBoard shows it without another graph run."""
+    return v1.Summary.Value(tag=tag, image=v1.Summary.Image(height=picture.shape[0], width=picture.shape[1],
+                                                            colorspace=3, encoded_image_string=encode_png(picture)))
 
 
 def format_loss(value):
@@ -32,8 +40,8 @@ class Every:
 
 
 class TrainingLoop:
-    """Runs `model`'s iterations in its open session, logging to `writer`; stops early once `stops` (the signals
-    noted by discogan.util.stops.stops_held) is not empty.
+    """Runs `model`'s iterations in its open session, logging to `writer` and to the console; stops early once
+    `stops` (the signals noted by discogan.util.stops.stops_held) is not empty.
 
     `seconds` adds up the wall time of each kind of work (the training session.run, samples, evaluations,
     checkpoints, the rest), which the closing line reports: on a GPU or a busy CPU, time outside the training
@@ -49,13 +57,20 @@ class TrainingLoop:
         self.eval_schedule = Every(config.eval_freq, 0, self.start)
         self.seconds = collections.Counter()
         self.saved_step = None
+        self.console = StatusLine(every=config.log_every_iteration)
         # One scoring at a time, beside the training: the metrics are numpy on one core, the step uses both.
         self.scoring, self.scored = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring"), None
         self.judges = None  # trained at the first scoring, on that thread
 
     def run(self, step):
         """Train from `step`; returns the step reached."""
-        model, config, self.start_step = self.model, self.model.config, step
+        self.start_step = step
+        with self.console:
+            return self.iterate(step)
+
+    def iterate(self, step):
+        """The iterations of `run`, their status on the console."""
+        model, config = self.model, self.model.config
         last = {"d_loss": None, "g_loss": None}  # with --update_interval > 1 the G loss comes from iteration 1 on
         while step < model.total_steps and not self.stops:
             epoch, idx = divmod(step, model.batch_ids)
@@ -74,13 +89,13 @@ class TrainingLoop:
             remaining = elapsed / (step - self.start_step) * (model.total_steps - step)
             if config.time_limit:
                 remaining = min(remaining, max(config.time_limit - elapsed, 0.0))
-            print(f"Epoch: [{epoch:2d}] [{idx:4d}/{model.batch_ids:4d}] time: {elapsed:4.4f}, "
-                  f"d_loss: {format_loss(last['d_loss'])}, g_loss: {format_loss(last['g_loss'])}, "
-                  f"{config.batch_size / (run_end - step_start):.1f} pairs/s, ETA {format_seconds(remaining)}",
-                  flush=True)
+            self.console.update(f"Epoch: [{epoch:2d}] [{idx:4d}/{model.batch_ids:4d}] time: {elapsed:4.4f}, "
+                                f"d_loss: {format_loss(last['d_loss'])}, g_loss: {format_loss(last['g_loss'])}, "
+                                f"{config.batch_size * (step - self.start_step) / self.seconds['training step']:.1f} pairs/s, "
+                                f"ETA {format_seconds(remaining)}")
             self.seconds["logging"] += time.time() - run_end
             if self.sample_schedule.due(step, time.time()):
-                self.timed("samples", model.sample_model, epoch, idx)
+                self.console.say(f"sample picture {self.timed('samples', model.sample_model, epoch, idx)}")
             if self.eval_schedule.due(step, time.time()):
                 self.timed("evaluations", self.evaluate, step)
             if self.save_schedule.due(step, time.time()):
@@ -98,7 +113,7 @@ class TrainingLoop:
     def save(self, step):
         """A checkpoint of `step`, once: the end of a run saves only if the schedule has not just done so."""
         if self.saved_step != step:
-            self.timed("checkpoints", self.model.save_model, step)
+            self.console.say(f"checkpoint {self.timed('checkpoints', self.model.save_model, step)}")
             self.saved_step = step
 
     def finish(self, step):
@@ -119,14 +134,14 @@ class TrainingLoop:
             return
         shares = ", ".join(f"{kind} {100 * seconds / wall:.1f}%" for kind, seconds in self.seconds.most_common())
         cpu = 100 * (time.process_time() - self.start_cpu) / wall
-        print(f"{iterations} iterations in {format_seconds(wall)}: {shares} of the wall time; CPU {cpu:.0f}%",
-              flush=True)
+        self.console.say(f"{iterations} iterations in {format_seconds(wall)}: {shares} of the wall time; "
+                         f"CPU {cpu:.0f}%")
 
     def out_of_time(self):
         """True once --time_limit seconds of training have passed (never without a limit)."""
         limit = self.model.config.time_limit
         if limit and time.time() - self.start >= limit:
-            print(f"--time_limit {limit:g} s reached: saving a checkpoint", flush=True)
+            self.console.say(f"--time_limit {limit:g} s reached: saving a checkpoint")
             return True
         return False
 
@@ -158,12 +173,10 @@ class TrainingLoop:
         values = [v1.Summary.Value(tag=f"eval/{direction}/{key}", simple_value=value)
                   for direction, metrics in scores.items() for key, value in metrics.items() if value is not None]
         picture = model.cycle_picture(images_a, images_b, outputs)
-        values.append(v1.Summary.Value(tag="images/val", image=v1.Summary.Image(
-            height=picture.shape[0], width=picture.shape[1], colorspace=3,
-            encoded_image_string=encode_png(picture))))
+        values.append(picture_value("images/val", picture))
         self.writer.add_summary(v1.Summary(value=values), step)
         save_image(model.sample_dir / f"val_{step:06d}.png", picture)
         model.eval_history.append({"step": step, "elapsed_s": elapsed, **scores})
-        print(f"eval at step {step}: " + "; ".join(
+        self.console.say(f"eval at step {step}: " + "; ".join(
             f"{direction} " + ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if value is not None)
-            for direction, metrics in scores.items()), flush=True)
+            for direction, metrics in scores.items()))
