@@ -60,8 +60,9 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
     (in-memory images) train the very same graph. `precision` is the one the session will use
     (discogan.runtime.precision): the convs' gradients take their fastest forms for it (discogan.gan.cpu_forms),
-    and float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
-    pooled fakes, g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
+    and float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of each side
+    (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the pooled fakes,
+    g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
     discogan.gan.weight_average.WeightAverage, when `config.ema_decay` is set; else None).
     """
     with faster_gradients(precision):
@@ -76,36 +77,22 @@ def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
     (x_ab, x_aba, x_ba, x_bab), generator_updates = networks.build_cycle(x_a, x_b, architecture)
     weight_average = (WeightAverage(generator_variables(v1.global_variables()), config.ema_decay, global_step)
                       if config.ema_decay else None)
-<<<<<<< HEAD
     seen = functools.partial(diff_augment, policy=config.diff_augment)  # what the discriminators see of an image
-    logits_fake_b, features_fake_b = networks.build_discriminator(seen(x_ab), "discriminator_B", df,
+    logits_fake_b, features_fake_b = networks.build_discriminator(seen(x_ab), discriminator_b, df,
                                                                   return_features=True)
-    logits_fake_a, features_fake_a = networks.build_discriminator(seen(x_ba), "discriminator_A", df,
+    logits_fake_a, features_fake_a = networks.build_discriminator(seen(x_ba), discriminator_a, df,
                                                                   return_features=True)
-=======
-    logits_fake_b, features_fake_b = networks.build_discriminator(x_ab, discriminator_b, df, return_features=True)
-    logits_fake_a, features_fake_a = networks.build_discriminator(x_ba, discriminator_a, df, return_features=True)
->>>>>>> issue39
 
     image_shape = x_a.shape[1:]
     pooled_fake_a = ImagePool(image_shape, f"{POOL_SCOPE}A", config.pool_size).query(x_ba)
     pooled_fake_b = ImagePool(image_shape, f"{POOL_SCOPE}B", config.pool_size).query(x_ab)
     with collect_update_ops() as discriminator_updates:
-<<<<<<< HEAD
-        logits_real_b, features_real_b = networks.build_discriminator(seen(x_b), "discriminator_B", df, reuse=True,
+        logits_real_b, features_real_b = networks.build_discriminator(seen(x_b), discriminator_b, df, reuse=True,
                                                                       return_features=True)
-        logits_pooled_b = networks.build_discriminator(seen(pooled_fake_b), "discriminator_B", df, reuse=True)
-        logits_real_a, features_real_a = networks.build_discriminator(seen(x_a), "discriminator_A", df, reuse=True,
+        logits_pooled_b = networks.build_discriminator(seen(pooled_fake_b), discriminator_b, df, reuse=True)
+        logits_real_a, features_real_a = networks.build_discriminator(seen(x_a), discriminator_a, df, reuse=True,
                                                                       return_features=True)
-        logits_pooled_a = networks.build_discriminator(seen(pooled_fake_a), "discriminator_A", df, reuse=True)
-=======
-        logits_real_b, features_real_b = networks.build_discriminator(x_b, discriminator_b, df, reuse=True,
-                                                                      return_features=True)
-        logits_pooled_b = networks.build_discriminator(pooled_fake_b, discriminator_b, df, reuse=True)
-        logits_real_a, features_real_a = networks.build_discriminator(x_a, discriminator_a, df, reuse=True,
-                                                                      return_features=True)
-        logits_pooled_a = networks.build_discriminator(pooled_fake_a, discriminator_a, df, reuse=True)
->>>>>>> issue39
+        logits_pooled_a = networks.build_discriminator(seen(pooled_fake_a), discriminator_a, df, reuse=True)
     lambda_l2 = reconstruction_weight(global_step, config)
     cycle = {"a2b": Direction(x_a, x_b, x_ab, x_aba, logits_fake_b, features_real_b, features_fake_b,
                               networks.generator_of("AtoB", architecture)),

@@ -1,17 +1,17 @@
 """Translation quality of a model: the numbers behind `python -m discogan.evaluate` and training's eval/ scalars.
 
-Both generators run in inference mode over the split's A and B images. Reported per direction (a2b, b2a):
-cycle reconstruction error, and on paired splits (the same file stem in valA and valB, as image_split writes)
-L1, PSNR, SSIM, for a sketch output domain edge F1, and the faithfulness of the coarse structure (agreement with
-the true counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no
-pairs, the diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance
-between real and generated patches; where both domains are photos (handbags <-> shoes), whether each translation
-keeps its input object's colour, palette and texture (discogan/scores/colour_metrics.py); and what small judges
-trained on the split's own images make of the translations: do they read as the target domain, do they wear
-their input's print where the split records prints (discogan/inference/judges.py). Four reference points give the numbers a scale: the same network untrained
-(same seed), the trivial translator that outputs the target domain's mean image, a realistic translator that
-ignores its input (each translation is the real target-domain image of the next input), and the identity,
-perfectly faithful but not realistic. See discogan/scores/metrics.py.
+Both generators run in inference mode over the split's A and B images. Reported per direction (a2b, b2a): cycle
+reconstruction error, and on paired splits (the same file stem in valA and valB, as image_split writes) L1, PSNR,
+SSIM, for a sketch output domain edge F1, and the faithfulness of the coarse structure (agreement with the true
+counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no pairs, the
+diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance between real and
+generated patches; where both domains are photos (handbags <-> shoes), whether each translation keeps its input
+object's colour, palette and texture (discogan/scores/colour_metrics.py); and what small judges trained on the
+split's own images make of the translations: do they read as the target domain, do they wear their input's print
+where the split records prints (discogan/inference/judges.py). Four reference points give the numbers a scale: the
+same network untrained (same seed), the trivial translator that outputs the target domain's mean image, a realistic
+translator that ignores its input (each translation is the real target-domain image of the next input), and the
+identity, perfectly faithful but not realistic. See discogan/scores/metrics.py.
 """
 from pathlib import Path
 
