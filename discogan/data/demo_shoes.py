@@ -16,8 +16,9 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from discogan.data.demo_cache import default_cache_dir, write_once
 from discogan.data.demo_data import (SCALE, SHOES_DOMAIN_NAMES, SHOES_FOLDER_NAME, bag_shapes, bag_photo,
-                                     default_cache_dir, paste_textured, print_texture, shade, shrink, write_once)
+                                     paste_textured, print_texture, shade, shrink)
 
 PALETTE = {"red": (196, 30, 45), "pink": (236, 112, 170), "orange": (240, 128, 32), "yellow": (242, 200, 36),
            "green": (46, 140, 60), "teal": (0, 140, 140), "blue": (40, 90, 210), "navy": (28, 38, 100),

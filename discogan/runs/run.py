@@ -1,7 +1,4 @@
-"""A training run's checkpoints over its life: resume from the newest intact one, save, keep the newest five, and
-move an earlier run aside for --fresh."""
-import shutil
-import time
+"""A training run's checkpoints over its life: resume from the newest intact one, save, keep the newest five."""
 from pathlib import Path
 
 from discogan.gan.networks import Architecture
@@ -12,15 +9,6 @@ from discogan.runtime.precision import LOSS_SCALE_SCOPE
 from discogan.runtime.tf_compat import tf, v1
 
 KEEP_CHECKPOINTS = 5  # the newest checkpoints kept on disk, across restarts too
-
-
-def archive_folder(folder):
-    """Move an earlier run's folder aside (never delete it) so a fresh run starts empty."""
-    folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
-        target = folder.with_name(f"{folder.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
-        shutil.move(str(folder), str(target))
-        print(f"moved the earlier run's {folder} to {target}")
 
 
 def check_same_run(record, config, dataset_dir, checkpoint_dir):

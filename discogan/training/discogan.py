@@ -5,12 +5,13 @@ from pathlib import Path
 
 from discogan.data import pipeline
 from discogan.data.image_io import make_grid, save_image, to_uint8
+from discogan.data.output_folders import archive_folder
 from discogan.gan import networks
 from discogan.gan.train_step import build_train_step, linear_decay_learning_rate, training_session_config
 from discogan.inference import evaluation
 from discogan.options.config import TrainConfig
 from discogan.runs import checkpoint
-from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
+from discogan.runs.run import RunCheckpoints, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
 from discogan.training.loop import TrainingLoop
@@ -109,7 +110,9 @@ class DiscoGAN:
         config = self.config
         if config.fresh:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
-                archive_folder(folder)
+                target = archive_folder(folder)
+                if target:
+                    print(f"moved the earlier run's {folder} to {target}")
         with v1.Session(graph=self.graph, config=training_session_config(self.precision)) as self.sess:
             self.sess.run(v1.global_variables_initializer())
             resumed = self.load_model()
