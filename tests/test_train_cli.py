@@ -311,3 +311,11 @@ def test_by_the_clock_samples_each_iteration_and_saves_only_at_the_end(tiny_data
     report = [line for line in capsys.readouterr().out.splitlines() if line.startswith("4 iterations in")]
     assert len(report) == 1 and "training step" in report[0] and "samples" in report[0]
     assert "checkpoints" in report[0] and "of the wall time; CPU " in report[0]
+
+
+def test_a_bad_flag_of_a_demo_is_refused_before_its_dataset_is_drawn(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DISCOGAN_CACHE", str(tmp_path / "cache"))
+    status, errors = run_command(monkeypatch, capsys, {"process_main": process_main}, "process_main", "--demo",
+                                 "shoes", "--ema_decay", "1")
+    assert status == 2 and errors == ["error: --ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got 1"]
+    assert not (tmp_path / "cache").exists()
