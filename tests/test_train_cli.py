@@ -319,3 +319,23 @@ def test_a_bad_flag_of_a_demo_is_refused_before_its_dataset_is_drawn(tmp_path, m
                                  "shoes", "--ema_decay", "1")
     assert status == 2 and errors == ["error: --ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got 1"]
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("folder, flags, written, step", [
+    ("sample", {"print_freq": 3}, "a sample picture", 3),
+    ("sample", {"eval_freq": 2, "eval_count": 2}, "an evaluation", 4),  # scored in the background, met at step 4
+    ("logs", {}, "the TensorBoard logs", None),
+])
+def test_a_write_that_fails_saves_the_training_first_and_ends_in_one_line(folder, flags, written, step, tiny_dataset,
+                                                                          tmp_path, monkeypatch, capsys):
+    """A file where the run's folder should be, as a full disk would, fails the write: status 1, a machine's error."""
+    in_the_way = tmp_path / folder / tiny_dataset.name
+    in_the_way.parent.mkdir()
+    in_the_way.write_text("in the way")
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, tiny(tmp_path, epochs=1, **flags))
+    assert status == 1 and not any("Traceback" in line for line in errors), errors
+    assert errors[-1].startswith(f"error: could not write {written} in {in_the_way}: "), errors[-1]
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    if step:
+        assert errors[-1].endswith(f"; the checkpoint of step {step} is saved in {checkpoint_dir}")
+    assert steps_on_disk(checkpoint_dir) == ([step] if step else [])

@@ -121,7 +121,11 @@ class DiscoGAN:
             step = int(self.sess.run(self.global_step))
             if self.at_end(step):
                 return step
-            writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+            try:
+                writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+            except tf.errors.OpError as error:
+                raise OSError(f"could not write the TensorBoard logs in {self.log_dir}: "
+                              f"{checkpoint.failure_reason(error)}") from error
             self.sample_images = (pipeline.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
                                   pipeline.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
@@ -133,7 +137,6 @@ class DiscoGAN:
                 loop = TrainingLoop(self, writer, stops)
                 step = loop.run(step)
                 loop.finish(step)
-            writer.close()
         if stops:
             raise TrainingStopped(stops[0], f"{signal.Signals(stops[0]).name}: stopped at step {step} of "
                                             f"{self.total_steps}, saved in {self.checkpoint_dir}; the same command "

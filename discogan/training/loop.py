@@ -4,10 +4,12 @@ import collections
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from discogan.data.image_io import encode_png, save_image
 from discogan.inference import evaluation
-from discogan.runtime.tf_compat import v1
+from discogan.runs.checkpoint import failure_reason
+from discogan.runtime.tf_compat import tf, v1
 from discogan.util.progress import format_seconds
 
 
@@ -63,8 +65,9 @@ class TrainingLoop:
             run_end = time.time()
             self.seconds["training step"] += run_end - step_start
             step += 1
-            for summary in result["summary"]:
-                self.writer.add_summary(summary, step)
+            with self.saved_on_failure(step, "the TensorBoard logs", model.log_dir):
+                for summary in result["summary"]:
+                    self.writer.add_summary(summary, step)
             losses = {key: value for key, value in result.items() if key.endswith("_loss")}
             if not all(math.isfinite(value) for value in losses.values()):
                 raise FloatingPointError(f"loss became {losses} at step {step}")
@@ -79,9 +82,11 @@ class TrainingLoop:
                   flush=True)
             self.seconds["logging"] += time.time() - run_end
             if self.sample_schedule.due(step, time.time()):
-                self.timed("samples", model.sample_model, epoch, idx)
+                with self.saved_on_failure(step, "a sample picture", model.sample_dir):
+                    self.timed("samples", model.sample_model, epoch, idx)
             if self.eval_schedule.due(step, time.time()):
-                self.timed("evaluations", self.evaluate, step)
+                with self.saved_on_failure(step, "an evaluation", model.sample_dir):
+                    self.timed("evaluations", self.evaluate, step)
             if self.save_schedule.due(step, time.time()):
                 self.save(step)
             if self.out_of_time():
@@ -100,12 +105,27 @@ class TrainingLoop:
             self.timed("checkpoints", self.model.save_model, step)
             self.saved_step = step
 
+    @contextmanager
+    def saved_on_failure(self, step, written, folder):
+        """A failed write of `written` in `folder` (a sample picture, an evaluation, the logs) saves the checkpoint
+        of `step`, then ends the run in one line as a machine's error: a full disk or a file in the way never costs
+        the training done."""
+        try:
+            yield
+        except (OSError, tf.errors.OpError) as error:
+            self.save(step)
+            raise OSError(f"could not write {written} in {folder}: {failure_reason(error)}; the checkpoint of step "
+                          f"{step} is saved in {self.model.checkpoint_dir}") from error
+
     def finish(self, step):
-        """The run's last checkpoint (unless the schedule has just saved `step`), the last scores, then the
-        report."""
+        """The run's last checkpoint (unless the schedule has just saved `step`), the last scores, the logs written
+        out, then the report."""
         self.save(step)
-        self.timed("evaluations", self.wait_for_scores)
+        with self.saved_on_failure(step, "an evaluation", self.model.sample_dir):
+            self.timed("evaluations", self.wait_for_scores)
         self.scoring.shutdown()
+        with self.saved_on_failure(step, "the TensorBoard logs", self.model.log_dir):
+            self.writer.close()
         self.report(step - self.start_step)
 
     def report(self, iterations):
