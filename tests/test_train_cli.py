@@ -339,3 +339,23 @@ def test_a_write_that_fails_saves_the_training_first_and_ends_in_one_line(folder
     if step:
         assert errors[-1].endswith(f"; the checkpoint of step {step} is saved in {checkpoint_dir}")
     assert steps_on_disk(checkpoint_dir) == ([step] if step else [])
+
+
+@pytest.mark.parametrize("flag, value", [("lambda_l2", 1e300), ("l_r", 1e39), ("lambda_colour", (1.0, 1e39)),
+                                         ("weight_decay", 4e38)])
+def test_a_weight_that_float32_cannot_hold_is_refused_up_front(flag, value):
+    with pytest.raises(ValueError, match=rf"^--{flag} must be a number .*float32.*got"):
+        TrainConfig.create(**{flag: value})
+
+
+def test_a_run_that_diverges_saves_nothing_and_names_its_last_good_checkpoint_in_one_line(tiny_dataset, tmp_path,
+                                                                                         monkeypatch, capsys):
+    assert process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=1)) == 4
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, tiny(
+        tmp_path, epochs=2, save_freq=1, lambda_l2=3e38, lambda_identity=3e38))  # finite alone, not summed
+    assert status == 2 and not any("Traceback" in line for line in errors), errors
+    assert errors[-1].startswith("error: training diverged at step 5: g_loss became inf")
+    assert errors[-1].endswith(f"nothing was saved since {checkpoint_dir / 'DiscoGAN.model-4'}, the last good "
+                               f"checkpoint: resume from it with a lower --l_r or loss weights")
+    assert steps_on_disk(checkpoint_dir) == [4]

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from discogan.data.image_io import encode_png, save_image
 from discogan.inference import evaluation
-from discogan.runs.checkpoint import failure_reason
+from discogan.runs.checkpoint import checkpoint_prefixes, failure_reason
 from discogan.runtime.tf_compat import tf, v1
 from discogan.util.progress import format_seconds
 
@@ -16,6 +16,20 @@ from discogan.util.progress import format_seconds
 def format_loss(value):
     """A loss for the progress line; '-' before its first step (not nan, which reads as a diverged run)."""
     return "-" if value is None else f"{value:.4f}"
+
+
+class Diverged(ValueError):
+    """The losses became infinite or NaN: a ValueError, so the command ends in one line, since its usual cause is
+    a flag (a learning rate or loss weight too high) and the weights are no longer worth saving."""
+
+
+def diverged(step, losses, checkpoint_dir):
+    """Diverged, naming the losses that are not finite and the newest checkpoint, saved before them."""
+    bad = ", ".join(f"{key} became {float(value)}" for key, value in losses.items() if not math.isfinite(value))
+    saved = checkpoint_prefixes(checkpoint_dir)
+    kept = (f"nothing was saved since {saved[-1]}, the last good checkpoint: resume from it" if saved
+            else "nothing was saved: start again")
+    return Diverged(f"training diverged at step {step}: {bad}; {kept} with a lower --l_r or loss weights")
 
 
 class Every:
@@ -65,12 +79,12 @@ class TrainingLoop:
             run_end = time.time()
             self.seconds["training step"] += run_end - step_start
             step += 1
+            losses = {key: value for key, value in result.items() if key.endswith("_loss")}
+            if not all(math.isfinite(value) for value in losses.values()):
+                raise diverged(step, losses, model.checkpoint_dir)
             with self.saved_on_failure(step, "the TensorBoard logs", model.log_dir):
                 for summary in result["summary"]:
                     self.writer.add_summary(summary, step)
-            losses = {key: value for key, value in result.items() if key.endswith("_loss")}
-            if not all(math.isfinite(value) for value in losses.values()):
-                raise FloatingPointError(f"loss became {losses} at step {step}")
             last.update(losses)
             elapsed = time.time() - self.start
             remaining = elapsed / (step - self.start_step) * (model.total_steps - step)
