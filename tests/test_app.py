@@ -192,6 +192,15 @@ def test_domain_names_come_from_the_dataset_folder_one_image_each(dataset_dir, n
     assert domain_names(None) == ("A", "B")  # a SavedModel records no dataset
 
 
+@pytest.mark.parametrize("dataset_dir", [5, ["/data/edges2handbags"], True, {"path": "x"}])
+def test_a_config_json_whose_dataset_dir_is_not_a_path_serves_as_a_dataset_unknown(dataset_dir, tiny_run, tmp_path):
+    run = shutil.copytree(tiny_run.checkpoint_dir, tmp_path / "run")
+    record = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**record, "dataset_dir": dataset_dir}))
+    with AppModel(run) as model:
+        assert (model.domains, model.examples) == (("A", "B"), {"A": [], "B": []})
+
+
 def test_sketches_are_drawn_and_photos_uploaded(tiny_dataset, tmp_path):
     assert drawable_domains(example_files({"dataset_dir": str(tiny_dataset)})) == {"A": True, "B": False}
     photos = write_photo_dataset(tmp_path / "handbags2shoes", train=0, val=4)

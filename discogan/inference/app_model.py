@@ -60,10 +60,18 @@ def run_record(checkpoint_dir):
     return checkpoint.load_config(folder) if (folder / checkpoint.CONFIG_FILE).is_file() else None
 
 
+def recorded_dataset(record):
+    """The dataset folder config.json `record` names, or None: a SavedModel records none, and a config.json edited
+    to hold something else than a path (a number, a list) names none either."""
+    folder = record.get("dataset_dir") if record else None
+    return Path(folder) if isinstance(folder, str) and folder else None
+
+
 def domain_names(record):
     """(name of A, name of B) for the page, one image of each: a demo's own names, sketch and handbag from a dataset
     folder named edges2handbags, handbag and shoe from handbags2shoes, else A and B."""
-    folder = Path(record["dataset_dir"]).name if record and record.get("dataset_dir") else ""
+    dataset = recorded_dataset(record)
+    folder = dataset.name if dataset else ""
     if folder in DEMO_DOMAIN_NAMES:
         return DEMO_DOMAIN_NAMES[folder]
     named = re.fullmatch(r"([a-z]+)2([a-z]+)", folder, re.IGNORECASE)
@@ -73,12 +81,12 @@ def domain_names(record):
 def example_files(record):
     """{"A": paths, "B": paths}: the first few images of each domain of the run's dataset, held-out ones (valA/valB)
     where there are any; none when the run names no dataset or its folder is gone."""
-    examples = {"A": [], "B": []}
-    if not (record and record.get("dataset_dir")):
+    examples, dataset = {"A": [], "B": []}, recorded_dataset(record)
+    if not dataset:
         return examples
     for domain in examples:
         for split in ("val", "train"):
-            folder = Path(record["dataset_dir"]) / f"{split}{domain}"
+            folder = dataset / f"{split}{domain}"
             files = list_images(folder, warn=False) if folder.is_dir() else []
             if files:
                 examples[domain] = files[:EXAMPLES_PER_DOMAIN]
