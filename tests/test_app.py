@@ -396,3 +396,39 @@ def test_only_requests_addressed_to_this_server_are_answered(server):
     with app.AppServer("0.0.0.0", 0) as everywhere:  # every interface: reached at any of the machine's addresses
         assert everywhere.serves_host("192.168.1.20") and everywhere.serves_host("[fe80::1]:80")
         assert not everywhere.serves_host("rebound.example")
+
+
+def test_a_repeated_host_or_content_length_is_refused(server):
+    sketch = png_bytes(drawing())
+    requests = {
+        b"GET /api/settings HTTP/1.0\r\nHost: localhost\r\nHost: evil.example\r\n\r\n": 400,
+        b"POST /api/translate HTTP/1.0\r\nContent-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(sketch) + sketch: 400,
+    }
+    assert [raw_request(server, request) for request in requests] == list(requests.values())
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"])
+def test_other_methods_are_not_allowed_and_say_which_are(server, method):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(f"{server}api/translate", data=b"x", method=method))
+    assert refused.value.code == 405 and refused.value.headers["Allow"] == "GET, POST"
+
+
+def multipart(fields, boundary="----discogan-test-boundary"):
+    """A multipart/form-data body of (name, file name or None, bytes) fields, as `curl -F` sends; (body, headers)."""
+    body = b""
+    for name, filename, data in fields:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += (f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_a_form_upload_translates_its_file_as_the_raw_body_would(server, model):
+    sketch = png_bytes(drawing())
+    body, headers = multipart([("note", None, b"mine"), ("file", "bag.png", sketch)])
+    assert post(f"{server}api/translate", body, {**headers, "Accept": "image/png"}) == (
+        200, model.translate(sketch, "AtoB")[0])
+    body, headers = multipart([("note", None, b"mine")])
+    status, answer = post(f"{server}api/translate", body, headers)
+    assert status == 400 and json.loads(answer)["error"].startswith("The form holds no file")
