@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from discogan.data import demo_data
-from discogan.data.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
+from discogan.data.image_io import (IMAGE_FORMATS, ImageError, ImageTooLarge, encode_png, list_images, read_image,
+                                   resize_lanczos)
 from discogan.gan.networks import GENERATOR_SCOPES
 from discogan.inference.evaluation import is_sketch_domain
 from discogan.inference.translator import SKETCH_SCALE, check_direction, open_translator
@@ -127,7 +128,7 @@ def decode_upload(data):
                           f"the limit is {MAX_PIXELS / 1e6:g} megapixels.") from None
     except ImageError as error:
         if isinstance(error.__cause__, UnidentifiedImageError):
-            raise UploadError("This file is not an image that can be read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from None
+            raise UploadError(f"This file is not an image that can be read ({', '.join(IMAGE_FORMATS)}).") from None
         raise UploadError(f"This image cannot be read: {error.__cause__}.") from None
 
 
