@@ -359,3 +359,25 @@ def test_a_run_that_diverges_saves_nothing_and_names_its_last_good_checkpoint_in
     assert errors[-1].endswith(f"nothing was saved since {checkpoint_dir / 'DiscoGAN.model-4'}, the last good "
                                f"checkpoint: resume from it with a lower --l_r or loss weights")
     assert steps_on_disk(checkpoint_dir) == [4]
+
+
+def test_a_resume_removes_a_killed_save_s_temporaries_and_calls_no_deprecated_checkpoint_function(tiny_dataset,
+                                                                                                   tmp_path,
+                                                                                                   monkeypatch):
+    """Each deprecated call printed a TensorFlow deprecation warning; kill -9 mid-save left 0-byte temporaries."""
+    from tensorflow.python.checkpoint import checkpoint_management
+    called = []
+    for name in ("remove_checkpoint", "get_checkpoint_mtimes", "checkpoint_exists"):
+        monkeypatch.setattr(checkpoint_management, name, lambda *args, name=name, **kwargs: called.append(name))
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=2, save_freq=1))  # prunes 1 to 3
+    stale = ["DiscoGAN.model-9.data-00000-of-00001.tempstate1234567890", "DiscoGAN.model-9.index.tempstate42",
+             "checkpoint.tmp" + "0a" * 16]
+    kept = ["DiscoGAN.model-notes.tempstate.txt", "mine.tempstate1"]
+    for name in stale + kept:
+        (checkpoint_dir / name).write_bytes(b"")
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=3, save_freq=1))
+    assert called == []
+    assert steps_on_disk(checkpoint_dir) == [8, 9, 10, 11, 12]
+    assert not any((checkpoint_dir / name).exists() for name in stale)
+    assert all((checkpoint_dir / name).exists() for name in kept)
