@@ -131,19 +131,28 @@ def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
                "--epochs", "1000", "--batch_size", "2", "--gf", "8", "--df", "8", "--save_freq", "100000",
                *[f"--{key}={value}" for key, value in folders(tmp_path).items()]]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
+                               env={**os.environ, "PYTHONPATH": str(REPO)},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as `command &`
     output = []
     for line in process.stdout:
         output.append(line)
+        if line.startswith("Epoch: [ 0] [   1/"):
+            process.send_signal(signal.SIGINT)  # ignored, as the script's shell asked: docs/reliability.md
         if line.startswith("Epoch: [ 0] [   2/"):
             process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=120) == 143, "".join(output)  # as shells report it, unlike a finished run's 0
     assert any("SIGTERM received" in line for line in output)
+    assert not any("SIGINT" in line for line in output)
     assert any(line.startswith("SIGTERM: stopped at step") for line in output)
     assert not any("Traceback" in line for line in output)
     assert not any("remapper failed" in line for line in output)  # the graph optimizer's fusions all apply
     prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name))
     assert prefix is not None and 3 <= tf.train.load_variable(prefix, "global_step") < 4000
+
+
+def test_the_docs_say_a_run_in_a_script_s_background_ignores_ctrl_c_and_stops_by_sigterm():
+    stopping = (REPO / "docs" / "reliability.md").read_text().split("**Ctrl-C or SIGTERM**", 1)[1].split("\n\n")[0]
+    assert "background" in stopping and "SIGINT ignored" in stopping and "kill -TERM" in stopping
 
 
 def test_help_and_the_docs_flag_table_list_every_option():
