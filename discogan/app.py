@@ -10,6 +10,7 @@ the app without a web framework. It listens on 127.0.0.1 unless --host says othe
 addressed to that name, and has no authentication (docs/use.md: running it on a server, calling it from a script).
 """
 import base64
+import email.policy
 import io
 import ipaddress
 import json
@@ -18,6 +19,7 @@ import re
 import socket
 import sys
 import time
+from email.parser import BytesParser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +42,8 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 HOST_HEADER = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::[0-9]+)?")
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
+ALLOWED_METHODS = "GET, POST"
+SINGLE_HEADERS = ("Host", "Content-Length")  # two of either could be read one way here, another by a proxy
 
 
 class NoModel(OSError):
@@ -147,7 +151,8 @@ def is_address(name):
 
 class AppHandler(BaseHTTPRequestHandler):
     """GET / (the page), /api/settings, /examples/<A|B>/<n>; POST /api/translate?direction=AtoB&thicken_sketch=1
-    with an image file as the body, answered with JSON (or the translation's PNG for `Accept: image/png`)."""
+    with an image file as the body (or a form's file field), answered with JSON (or the translation's PNG for
+    `Accept: image/png`); other methods get 405."""
     server_version = "discogan-app"
 
     def setup(self):
@@ -162,6 +167,9 @@ class AppHandler(BaseHTTPRequestHandler):
         if not super().parse_request():
             return False
         try:
+            repeated = [name for name in SINGLE_HEADERS if len(self.headers.get_all(name, [])) > 1]
+            if repeated:
+                raise RefusedRequest(HTTPStatus.BAD_REQUEST, f"The request has more than one {repeated[0]} header.")
             if not PRINTABLE_ASCII.fullmatch(self.path):
                 raise RefusedRequest(HTTPStatus.BAD_REQUEST, "The path must be printable ASCII (percent-encode "
                                                              "other characters).")
@@ -188,6 +196,15 @@ class AppHandler(BaseHTTPRequestHandler):
         else:
             self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no page {path}"})
 
+    def refuse_method(self):
+        """405 naming the methods the app answers, where http.server would send a 501 page of HTML; the connection
+        closes, since a body sent with the request is not read."""
+        self.close_connection = True
+        self.reply_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"The app answers {ALLOWED_METHODS} only."},
+                        {"Allow": ALLOWED_METHODS})
+
+    do_HEAD = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = refuse_method
+
     def example_file(self, parts):
         """The example that path parts examples/<A|B>/<n> name, or None."""
         if len(parts) != 3 or parts[0] != "examples":
@@ -203,7 +220,7 @@ class AppHandler(BaseHTTPRequestHandler):
             return
         query = parse_qs(query)
         try:
-            upload = self.read_upload()
+            upload = form_file(self.read_upload(), self.headers.get("Content-Type", ""))
             translation, model_input = self.server.model.translate(
                 upload, query.get("direction", ["AtoB"])[0],
                 query.get("thicken_sketch", [""])[0].lower() in TRUE_WORDS)
@@ -255,20 +272,35 @@ class AppHandler(BaseHTTPRequestHandler):
         except TimeoutError:
             pass  # the answer goes out anyway
 
-    def reply(self, status, body, content_type):
+    def reply(self, status, body, content_type, headers=None):
         self.connection.settimeout(self.server.idle_seconds)  # the request's deadline is for reading it, not this
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)),
+                            "Cache-Control": "no-store", **(headers or {})}.items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":  # an answer to HEAD has headers only
+            self.wfile.write(body)
 
-    def reply_json(self, status, value):
-        self.reply(status, json.dumps(value).encode(), "application/json")
+    def reply_json(self, status, value, headers=None):
+        self.reply(status, json.dumps(value).encode(), "application/json", headers)
 
     def log_message(self, format, *args):
         """Quiet: no line per request (errors are reported by AppServer.handle_error)."""
+
+
+def form_file(body, content_type):
+    """The file of a multipart/form-data upload (`curl -F file=@bag.jpg`, an HTML form), else `body` itself, which
+    is then the image file."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return body
+    form = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    for part in form.iter_parts() if form.is_multipart() else ():
+        if part.get_filename():
+            return part.get_payload(decode=True)
+    raise UploadError("The form holds no file: send the image as a file field (curl -F file=@bag.jpg) or as the "
+                      "request body itself.")
 
 
 def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thicken_sketch=None):

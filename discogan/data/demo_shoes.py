@@ -17,8 +17,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from discogan.data.dataset_record import domain, write_record
+from discogan.data.demo_cache import default_cache_dir, write_once
 from discogan.data.demo_data import (SCALE, SHOES_DOMAIN_NAMES, SHOES_FOLDER_NAME, bag_shapes, bag_photo,
-                                     default_cache_dir, paste_textured, print_texture, shade, shrink, write_once)
+                                     paste_textured, print_texture, shade, shrink)
 from discogan.data.labels import write_labels
 
 PALETTE = {"red": (196, 30, 45), "pink": (236, 112, 170), "orange": (240, 128, 32), "yellow": (242, 200, 36),
@@ -186,15 +187,15 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
     root = Path(root or default_cache_dir(SHOES_FOLDER_NAME))
     prints = {}  # each image's print, recorded as it is drawn, for evaluate's print judge
 
-    def drawn(folder, index, entry, domain, draw, rng):
-        path = f"{folder}/{index:04d}_{entry.label()}_{domain}.png"
+    def drawn(folder, index, entry, domain_name, draw, rng):
+        path = f"{folder}/{index:04d}_{entry.label()}_{domain_name}.png"
         prints[path] = entry.print_name
         return [(path, draw(rng, entry, size))]
 
     def images(rng):
-        for folder, domain, draw in (("trainA", bag, draw_palette_bag), ("trainB", shoe, draw_shoe)):
+        for folder, domain_name, draw in (("trainA", bag, draw_palette_bag), ("trainB", shoe, draw_shoe)):
             for index in range(train_count):
-                yield drawn(folder, index, random_entry(rng), domain, draw, rng)
+                yield drawn(folder, index, random_entry(rng), domain_name, draw, rng)
         for index in range(val_count):
             entry = random_entry(rng)
             yield drawn("valA", index, entry, bag, draw_palette_bag, rng)

@@ -9,7 +9,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif")  # the formats training decodes: data.TF_FORMATS
+# The formats the commands and the app read, with the extensions a folder's images are listed by; training decodes
+# those of pipeline.TF_FORMATS and names the others it skips.
+IMAGE_FORMATS = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "WebP": (".webp",), "BMP": (".bmp",), "GIF": (".gif",),
+                 "TIFF": (".tif", ".tiff")}
+IMAGE_EXTENSIONS = tuple(extension for extensions in IMAGE_FORMATS.values() for extension in extensions)
 
 
 class ImageError(ValueError):

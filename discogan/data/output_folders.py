@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -165,6 +166,17 @@ def delete_aside(aside):
 def swap_in(staged, folder):
     """Rename `staged` to `folder`, removing what was at `folder` only once the new folder is in place."""
     swap_in_all([staged], [folder])
+
+
+def archive_folder(folder):
+    """Move a folder that holds anything aside to `<folder>.old-DATE`, never deleting it; returns where it went, or
+    None when it was empty or absent."""
+    folder = Path(folder)
+    if not (folder.is_dir() and any(folder.iterdir())):
+        return None
+    target = folder.with_name(f"{folder.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.move(str(folder), str(target))
+    return target
 
 
 def output_name(source, size):

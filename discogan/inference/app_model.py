@@ -16,7 +16,8 @@ from PIL import Image, UnidentifiedImageError
 
 from discogan.data import demo_data
 from discogan.data.dataset_record import folder_names, run_domain, thickened
-from discogan.data.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
+from discogan.data.image_io import (IMAGE_FORMATS, ImageError, ImageTooLarge, encode_png, list_images, read_image,
+                                   resize_lanczos)
 from discogan.gan.networks import GENERATOR_SCOPES
 from discogan.inference.evaluation import is_sketch_domain
 from discogan.inference.translator import SKETCH_SCALE, check_direction, open_translator
@@ -49,6 +50,19 @@ def newest_run(root=TrainConfig.checkpoint_dir):
     return max(runs)[1] if runs else None
 
 
+def run_record(checkpoint_dir):
+    """config.json of the run behind a checkpoint folder or prefix; None for a SavedModel, which records no dataset."""
+    folder = Path(checkpoint_dir) if Path(checkpoint_dir).is_dir() else Path(checkpoint_dir).parent
+    return checkpoint.load_config(folder) if (folder / checkpoint.CONFIG_FILE).is_file() else None
+
+
+def recorded_dataset(record):
+    """The dataset folder config.json `record` names, or None: a SavedModel records none, and a config.json edited
+    to hold something else than a path (a number, a list) names none either."""
+    folder = record.get("dataset_dir") if record else None
+    return Path(folder) if isinstance(folder, str) and folder else None
+
+
 def domain_names(record):
     """(name of A, name of B) for the page, one image of each, as the run's dataset.json named them; for a run
     trained before datasets were recorded, from its dataset folder's name: a demo's own names, sketch and handbag
@@ -56,19 +70,20 @@ def domain_names(record):
     recorded = [run_domain(record, letter) for letter in "AB"]
     if all(recorded):
         return tuple(entry["name"] for entry in recorded)
-    folder = Path(record["dataset_dir"]).name if record and record.get("dataset_dir") else ""
+    dataset = recorded_dataset(record)
+    folder = dataset.name if dataset else ""
     return DEMO_DOMAIN_NAMES.get(folder) or folder_names(folder) or ("A", "B")
 
 
 def example_files(record):
     """{"A": paths, "B": paths}: the first few images of each domain of the run's dataset, held-out ones (valA/valB)
     where there are any; none when the run names no dataset or its folder is gone."""
-    examples = {"A": [], "B": []}
-    if not (record and record.get("dataset_dir")):
+    examples, dataset = {"A": [], "B": []}, recorded_dataset(record)
+    if not dataset:
         return examples
     for domain in examples:
         for split in ("val", "train"):
-            folder = Path(record["dataset_dir"]) / f"{split}{domain}"
+            folder = dataset / f"{split}{domain}"
             files = list_images(folder, warn=False) if folder.is_dir() else []
             if files:
                 examples[domain] = files[:EXAMPLES_PER_DOMAIN]
@@ -114,7 +129,7 @@ def decode_upload(data):
                           f"the limit is {MAX_PIXELS / 1e6:g} megapixels.") from None
     except ImageError as error:
         if isinstance(error.__cause__, UnidentifiedImageError):
-            raise UploadError("This file is not an image that can be read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from None
+            raise UploadError(f"This file is not an image that can be read ({', '.join(IMAGE_FORMATS)}).") from None
         raise UploadError(f"This image cannot be read: {error.__cause__}.") from None
 
 

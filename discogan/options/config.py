@@ -14,6 +14,10 @@ from typing import Optional, Tuple, Union
 from discogan.options.checks import augmentations, check_image_size, check_precision, check_whole
 from discogan.options.presets import RECIPES
 
+FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a larger weight is infinite in the training graph
+GRAPH_NUMBERS = ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
+                 "colour_chroma", "weight_decay")  # the options that become float32 constants of the training graph
+
 
 def option(default, help_text):
     return field(default=default, metadata={"help": help_text})
@@ -102,13 +106,14 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
-        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
-                     "colour_chroma", "weight_decay", "time_limit", "sample_seconds", "save_seconds"):
+        for flag in (*GRAPH_NUMBERS, "time_limit", "sample_seconds", "save_seconds"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
             values = self.colour_weights().values() if flag == "lambda_colour" else [value]
-            if not all(isinstance(number, (int, float)) and math.isfinite(number)
+            largest = FLOAT32_MAX if flag in GRAPH_NUMBERS else math.inf
+            if not all(isinstance(number, (int, float)) and math.isfinite(number) and number <= largest
                        and (number > 0 if flag == "l_r" else number >= 0) for number in values):
-                raise ValueError(f"--{flag} must be a number {bound}, got {value!r}")
+                holds = f" that float32 holds (at most {FLOAT32_MAX:.4g})" if flag in GRAPH_NUMBERS else ""
+                raise ValueError(f"--{flag} must be a number {bound}{holds}, got {value!r}")
         if not (isinstance(self.ema_decay, (int, float)) and 0.0 <= self.ema_decay < 1.0):
             raise ValueError(f"--ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got {self.ema_decay!r}")
         if not 0.0 <= self.feature_matching <= 1.0:

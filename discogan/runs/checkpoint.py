@@ -127,6 +127,15 @@ def remove_checkpoint(prefix):
         path.unlink()
 
 
+def remove_temporaries(checkpoint_dir):
+    """Delete what saves killed part-way (kill -9, a power cut) left: TensorFlow's unfinished checkpoint files
+    (`<prefix>.index.tempstate<n>`) and state file updates (`checkpoint.tmp<uuid>`), nothing else."""
+    left = re.compile(rf"{re.escape(MODEL_NAME)}-\d+\.(index|data-\d+-of-\d+)\.tempstate\d+|checkpoint\.tmp[0-9a-f]{{32}}")
+    for path in Path(checkpoint_dir).iterdir() if Path(checkpoint_dir).is_dir() else ():
+        if left.fullmatch(path.name) and path.is_file():
+            path.unlink()
+
+
 def remove_failed_save(checkpoint_dir, step):
     """Delete what a save of `step` that failed part-way left behind, so no half-written checkpoint remains."""
     remove_checkpoint(Path(checkpoint_dir) / f"{MODEL_NAME}-{step}")

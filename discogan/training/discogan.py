@@ -6,12 +6,13 @@ from pathlib import Path
 from discogan.data import pipeline
 from discogan.data.dataset_record import read_record
 from discogan.data.image_io import make_grid, save_image, to_uint8
+from discogan.data.output_folders import archive_folder
 from discogan.gan import networks
 from discogan.gan.train_step import build_train_step, linear_decay_learning_rate, training_session_config
 from discogan.inference import evaluation
 from discogan.options.config import TrainConfig
 from discogan.runs import checkpoint
-from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
+from discogan.runs.run import RunCheckpoints, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
 from discogan.training.loop import TrainingLoop, picture_value
@@ -111,7 +112,9 @@ class DiscoGAN:
         config = self.config
         if config.fresh:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
-                archive_folder(folder)
+                target = archive_folder(folder)
+                if target:
+                    print(f"moved the earlier run's {folder} to {target}")
         with v1.Session(graph=self.graph, config=training_session_config(self.precision)) as self.sess:
             self.sess.run(v1.global_variables_initializer())
             resumed = self.load_model()
@@ -120,7 +123,11 @@ class DiscoGAN:
             step = int(self.sess.run(self.global_step))
             if self.at_end(step):
                 return step
-            self.writer = writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+            try:
+                self.writer = writer = v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+            except tf.errors.OpError as error:
+                raise OSError(f"could not write the TensorBoard logs in {self.log_dir}: "
+                              f"{checkpoint.failure_reason(error)}") from error
             self.sample_images = (pipeline.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
                                   pipeline.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
@@ -132,7 +139,6 @@ class DiscoGAN:
                 loop = TrainingLoop(self, writer, stops)
                 step = loop.run(step)
                 loop.finish(step)
-            writer.close()
         if stops:
             raise TrainingStopped(stops[0], f"{signal.Signals(stops[0]).name}: stopped at step {step} of "
                                             f"{self.total_steps}, saved in {self.checkpoint_dir}; the same command "

@@ -6,10 +6,12 @@ import collections
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from discogan.data.image_io import encode_png, save_image
 from discogan.inference import evaluation
-from discogan.runtime.tf_compat import v1
+from discogan.runs.checkpoint import checkpoint_prefixes, failure_reason
+from discogan.runtime.tf_compat import tf, v1
 from discogan.util.progress import StatusLine, format_seconds
 
 
@@ -22,6 +24,20 @@ def picture_value(tag, picture):
 def format_loss(value):
     """A loss for the progress line; '-' before its first step (not nan, which reads as a diverged run)."""
     return "-" if value is None else f"{value:.4f}"
+
+
+class Diverged(ValueError):
+    """The losses became infinite or NaN: a ValueError, so the command ends in one line, since its usual cause is
+    a flag (a learning rate or loss weight too high) and the weights are no longer worth saving."""
+
+
+def diverged(step, losses, checkpoint_dir):
+    """Diverged, naming the losses that are not finite and the newest checkpoint, saved before them."""
+    bad = ", ".join(f"{key} became {float(value)}" for key, value in losses.items() if not math.isfinite(value))
+    saved = checkpoint_prefixes(checkpoint_dir)
+    kept = (f"nothing was saved since {saved[-1]}, the last good checkpoint: resume from it" if saved
+            else "nothing was saved: start again")
+    return Diverged(f"training diverged at step {step}: {bad}; {kept} with a lower --l_r or loss weights")
 
 
 class Every:
@@ -79,11 +95,12 @@ class TrainingLoop:
             run_end = time.time()
             self.seconds["training step"] += run_end - step_start
             step += 1
-            for summary in result["summary"]:
-                self.writer.add_summary(summary, step)
             losses = {key: value for key, value in result.items() if key.endswith("_loss")}
             if not all(math.isfinite(value) for value in losses.values()):
-                raise FloatingPointError(f"loss became {losses} at step {step}")
+                raise diverged(step, losses, model.checkpoint_dir)
+            with self.saved_on_failure(step, "the TensorBoard logs", model.log_dir):
+                for summary in result["summary"]:
+                    self.writer.add_summary(summary, step)
             last.update(losses)
             elapsed = time.time() - self.start
             remaining = elapsed / (step - self.start_step) * (model.total_steps - step)
@@ -95,9 +112,11 @@ class TrainingLoop:
                                 f"ETA {format_seconds(remaining)}")
             self.seconds["logging"] += time.time() - run_end
             if self.sample_schedule.due(step, time.time()):
-                self.console.say(f"sample picture {self.timed('samples', model.sample_model, epoch, idx)}")
+                with self.saved_on_failure(step, "a sample picture", model.sample_dir):
+                    self.console.say(f"sample picture {self.timed('samples', model.sample_model, epoch, idx)}")
             if self.eval_schedule.due(step, time.time()):
-                self.timed("evaluations", self.evaluate, step)
+                with self.saved_on_failure(step, "an evaluation", model.sample_dir):
+                    self.timed("evaluations", self.evaluate, step)
             if self.save_schedule.due(step, time.time()):
                 self.save(step)
             if self.out_of_time():
@@ -116,14 +135,29 @@ class TrainingLoop:
             self.console.say(f"checkpoint {self.timed('checkpoints', self.model.save_model, step)}")
             self.saved_step = step
 
+    @contextmanager
+    def saved_on_failure(self, step, written, folder):
+        """A failed write of `written` in `folder` (a sample picture, an evaluation, the logs) saves the checkpoint
+        of `step`, then ends the run in one line as a machine's error: a full disk or a file in the way never costs
+        the training done."""
+        try:
+            yield
+        except (OSError, tf.errors.OpError) as error:
+            self.save(step)
+            raise OSError(f"could not write {written} in {folder}: {failure_reason(error)}; the checkpoint of step "
+                          f"{step} is saved in {self.model.checkpoint_dir}") from error
+
     def finish(self, step):
-        """The run's last checkpoint (unless the schedule has just saved `step`), the last scores, then the
-        report."""
+        """The run's last checkpoint (unless the schedule has just saved `step`), the last scores, the logs written
+        out, then the report."""
         self.save(step)
-        self.timed("evaluations", self.wait_for_scores)
+        with self.saved_on_failure(step, "an evaluation", self.model.sample_dir):
+            self.timed("evaluations", self.wait_for_scores)
         self.scoring.shutdown()
         if self.judges:
             self.judges.close()
+        with self.saved_on_failure(step, "the TensorBoard logs", self.model.log_dir):
+            self.writer.close()
         self.report(step - self.start_step)
 
     def report(self, iterations):
