@@ -15,6 +15,7 @@ from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
 from discogan.training.loop import TrainingLoop, picture_value
+from discogan.training.progress_gif import write_progress_gif
 from discogan.util.stops import Stopped, stops_held
 
 
@@ -105,8 +106,9 @@ class DiscoGAN:
     def train_network(self):
         """Train from the newest intact checkpoint (or from scratch) to `epochs`; returns the last step.
 
-        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped. config.json is written when a run
-        starts, never on resume, so it keeps recording what the checkpoints learned from.
+        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped; either way the samples so far become
+        sample_dir/progress.gif. config.json is written when a run starts, never on resume, so it keeps recording
+        what the checkpoints learned from.
         """
         config = self.config
         if config.fresh:
@@ -132,6 +134,7 @@ class DiscoGAN:
                 loop = TrainingLoop(self, writer, stops)
                 step = loop.run(step)
                 loop.finish(step)
+                write_progress_gif(self.sample_dir)
             writer.close()
         if stops:
             raise TrainingStopped(stops[0], f"{signal.Signals(stops[0]).name}: stopped at step {step} of "
