@@ -94,7 +94,7 @@ def test_resize_writes_small_png_files(tmp_path):
 def test_refuses_a_non_empty_output_and_leaves_it_untouched(tmp_path, pairs):
     write_png(tmp_path / "trainA" / "mine.png", random_pixels(4, 4))
     before = (tmp_path / "trainA" / "mine.png").read_bytes()
-    with pytest.raises(UserError, match=r"trainA.*--overwrite"):
+    with pytest.raises(FileExistsError, match=r"trainA.*--overwrite"):
         split_folder(tmp_path, "train", workers=1)
     assert [p.name for p in (tmp_path / "trainA").iterdir()] == ["mine.png"]
     assert (tmp_path / "trainA" / "mine.png").read_bytes() == before

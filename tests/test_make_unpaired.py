@@ -86,7 +86,7 @@ def test_bad_files_are_converted_or_skipped_and_named(tmp_path, domains):
 def test_refuses_existing_output_unless_overwrite(tmp_path, domains):
     out = tmp_path / "out"
     write_png(out / "valB" / "mine.png", random_pixels(4, 4))
-    with pytest.raises(UserError, match=r"valB.*--overwrite"):
+    with pytest.raises(FileExistsError, match=r"valB.*--overwrite"):
         make_unpaired(*domains, out, val_size=2, workers=1)
     assert names(out) == ["valB"] and names(out / "valB") == ["mine.png"]
     make_unpaired(*domains, out, val_size=2, overwrite=True, workers=1)

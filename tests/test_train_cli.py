@@ -129,6 +129,13 @@ def test_an_error_while_scoring_in_the_background_reaches_the_training_loop(tiny
         process_main(dataset_dir=str(tiny_dataset), epochs=2, eval_freq=2, **tiny(tmp_path))
 
 
+def test_the_loop_hands_back_each_evaluation_in_order(tiny_dataset, tmp_path):
+    model = DiscoGAN(str(tiny_dataset), **tiny(tmp_path, epochs=1, eval_freq=2, eval_count=2))
+    model.train_network()
+    assert [point["step"] for point in model.evaluations] == [2, 4]
+    assert set(model.evaluations[0]) == {"step", "elapsed_s", "a2b", "b2a"}
+
+
 def test_checkpoint_folder_is_a_clean_run_name(tiny_run):
     """Difference 4: the book glued the dataset path into the checkpoint folder name."""
     assert tiny_run.checkpoint_dir.name == tiny_run.dataset.name

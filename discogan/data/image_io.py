@@ -111,7 +111,7 @@ def give_ordinary_permissions(path):
     os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
 
 
-def _write_atomically(path, write):
+def write_atomically(path, write):
     """Call write(stream) on a temporary sibling of `path`, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,14 +134,14 @@ def copy_file(source, path):
     def write(stream):
         with open(source, "rb") as original:
             shutil.copyfileobj(original, stream)
-    _write_atomically(path, write)
+    write_atomically(path, write)
 
 
 def save_image(path, array):
     """Write an HxWx3 uint8 array atomically, in the format its extension names (PNG if unknown)."""
     image_format = Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
     options = {"quality": 95} if image_format == "JPEG" else {}
-    _write_atomically(path, lambda stream: Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
+    write_atomically(path, lambda stream: Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
         stream, format=image_format, **options))
 
 

@@ -1,6 +1,7 @@
 """The book's DiscoGAN class: where the training step's graph (discogan.gan), the loop (discogan.training.loop) and
 the run's checkpoints (discogan.runs) meet, under the book's method names."""
 import signal
+from functools import partial
 from pathlib import Path
 
 from discogan.data import pipeline
@@ -15,7 +16,8 @@ from discogan.runs import checkpoint
 from discogan.runs.run import RunCheckpoints, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
-from discogan.training.loop import TrainingLoop, picture_value
+from discogan.training.loop import EvalParts, LoopParts, TrainingLoop, picture_value
+from discogan.training.progress_gif import write_progress_gif
 from discogan.util.stops import Stopped, stops_held
 
 
@@ -45,7 +47,7 @@ class DiscoGAN:
         self.dataset_dir = Path(dataset_dir)
         self.eval_images = (evaluation.load_split(self.dataset_dir, "val", config.image_size, config.eval_count)
                             if config.eval_freq else None)
-        self.eval_history = []
+        self.evaluations = []  # what the last training's evaluations scored, as the loop returned them
         self.files_a = pipeline.domain_files(self.dataset_dir / "trainA", config.batch_size)
         self.files_b = pipeline.domain_files(self.dataset_dir / "trainB", config.batch_size)
         self.batch_ids = pipeline.iterations_per_epoch(self.files_a, self.files_b, config.train_size, config.batch_size)
@@ -106,8 +108,9 @@ class DiscoGAN:
     def train_network(self):
         """Train from the newest intact checkpoint (or from scratch) to `epochs`; returns the last step.
 
-        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped. config.json is written when a run
-        starts, never on resume, so it keeps recording what the checkpoints learned from.
+        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped; either way the samples so far become
+        sample_dir/progress.gif. config.json is written when a run starts, never on resume, so it keeps recording
+        what the checkpoints learned from.
         """
         config = self.config
         if config.fresh:
@@ -136,14 +139,25 @@ class DiscoGAN:
                   f"samples in {self.sample_dir}\nprecision {self.precision} ({self.precision_reason})", flush=True)
             # Also around the last save, so a second Ctrl-C cannot cut it short.
             with stops_held(announce_stop, act_at_end=False) as stops:
-                loop = TrainingLoop(self, writer, stops)
+                loop = TrainingLoop(self.loop_parts(), config, writer, stops)
                 step = loop.run(step)
-                loop.finish(step)
+                self.evaluations = loop.finish(step)
+                write_progress_gif(self.sample_dir)
         if stops:
             raise TrainingStopped(stops[0], f"{signal.Signals(stops[0]).name}: stopped at step {step} of "
                                             f"{self.total_steps}, saved in {self.checkpoint_dir}; the same command "
                                             f"goes on from there")
         return step
+
+    def loop_parts(self):
+        """What the training loop uses of this model, and nothing else."""
+        config = self.config
+        scoring = None if self.eval_images is None else EvalParts(
+            self.eval_images, self.translate_samples, self.cycle_picture,
+            partial(evaluation.split_judges, self.dataset_dir, "val", config.image_size, config.eval_count,
+                    config.seed or 0))
+        return LoopParts(self.sess, self.iteration_fetches, self.total_steps, self.batch_ids, self.sample_model,
+                         self.save_model, scoring, self.checkpoint_dir, self.log_dir, self.sample_dir)
 
     def at_end(self, step):
         """True when a resumed run has nothing left to train; one past the end of --epochs is refused.
