@@ -81,7 +81,7 @@ def train(args):
     print(evaluation.format_table(final))
     return {"benchmark": "quality", "impl": "discogan", "dataset_dir": args.dataset_dir, "recipe": args.recipe,
             "options": model.record(), "train_wall_s": round(seconds, 1), "iterations": steps,
-            "points": model.eval_history, "final": final}
+            "points": model.evaluations, "final": final}
 
 
 def save_cycle_picture(path, images_a, images_b, outputs, rows=12):

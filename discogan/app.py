@@ -10,6 +10,7 @@ the app without a web framework. It listens on 127.0.0.1 unless --host says othe
 addressed to that name, and has no authentication (docs/use.md: running it on a server, calling it from a script).
 """
 import base64
+import email.policy
 import io
 import ipaddress
 import json
@@ -18,6 +19,7 @@ import re
 import socket
 import sys
 import time
+from email.parser import BytesParser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +42,8 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 HOST_HEADER = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::[0-9]+)?")
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
+ALLOWED_METHODS = "GET, POST"
+SINGLE_HEADERS = ("Host", "Content-Length")  # two of either could be read one way here, another by a proxy
 
 
 class NoModel(OSError):
@@ -100,13 +104,15 @@ class AppServer(ThreadingHTTPServer):
         self.names, self.any_address = served_names(host), host in WILDCARD_HOSTS
         self.model, self.settings = None, {}
 
-    def serve(self, model, thicken_sketch=False):
-        """Answer requests with `model` until interrupted."""
+    def serve(self, model, thicken_sketch=None):
+        """Answer requests with `model` until interrupted; the page starts with "thicken sketch" ticked as
+        `thicken_sketch` says, by default as the run's dataset was prepared."""
         self.model = model
         self.settings = {
             "run": str(model.source), "domains": dict(zip("AB", model.domains)), "drawable": model.drawable,
             "image_size": model.image_size, "canvas_size": SKETCH_SCALE * model.image_size,
-            "pen_width": round(PEN_WIDTH * SKETCH_SCALE), "thicken_sketch": thicken_sketch,
+            "pen_width": round(PEN_WIDTH * SKETCH_SCALE),
+            "thicken_sketch": model.thickened if thicken_sketch is None else thicken_sketch,
             "examples": {domain: len(files) for domain, files in model.examples.items()},
             "max_upload_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_PIXELS}
         self.serve_forever()
@@ -145,7 +151,8 @@ def is_address(name):
 
 class AppHandler(BaseHTTPRequestHandler):
     """GET / (the page), /api/settings, /examples/<A|B>/<n>; POST /api/translate?direction=AtoB&thicken_sketch=1
-    with an image file as the body, answered with JSON (or the translation's PNG for `Accept: image/png`)."""
+    with an image file as the body (or a form's file field), answered with JSON (or the translation's PNG for
+    `Accept: image/png`); other methods get 405."""
     server_version = "discogan-app"
 
     def setup(self):
@@ -160,6 +167,9 @@ class AppHandler(BaseHTTPRequestHandler):
         if not super().parse_request():
             return False
         try:
+            repeated = [name for name in SINGLE_HEADERS if len(self.headers.get_all(name, [])) > 1]
+            if repeated:
+                raise RefusedRequest(HTTPStatus.BAD_REQUEST, f"The request has more than one {repeated[0]} header.")
             if not PRINTABLE_ASCII.fullmatch(self.path):
                 raise RefusedRequest(HTTPStatus.BAD_REQUEST, "The path must be printable ASCII (percent-encode "
                                                              "other characters).")
@@ -186,6 +196,15 @@ class AppHandler(BaseHTTPRequestHandler):
         else:
             self.reply_json(HTTPStatus.NOT_FOUND, {"error": f"no page {path}"})
 
+    def refuse_method(self):
+        """405 naming the methods the app answers, where http.server would send a 501 page of HTML; the connection
+        closes, since a body sent with the request is not read."""
+        self.close_connection = True
+        self.reply_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"The app answers {ALLOWED_METHODS} only."},
+                        {"Allow": ALLOWED_METHODS})
+
+    do_HEAD = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = refuse_method
+
     def example_file(self, parts):
         """The example that path parts examples/<A|B>/<n> name, or None."""
         if len(parts) != 3 or parts[0] != "examples":
@@ -201,7 +220,7 @@ class AppHandler(BaseHTTPRequestHandler):
             return
         query = parse_qs(query)
         try:
-            upload = self.read_upload()
+            upload = form_file(self.read_upload(), self.headers.get("Content-Type", ""))
             translation, model_input = self.server.model.translate(
                 upload, query.get("direction", ["AtoB"])[0],
                 query.get("thicken_sketch", [""])[0].lower() in TRUE_WORDS)
@@ -253,23 +272,38 @@ class AppHandler(BaseHTTPRequestHandler):
         except TimeoutError:
             pass  # the answer goes out anyway
 
-    def reply(self, status, body, content_type):
+    def reply(self, status, body, content_type, headers=None):
         self.connection.settimeout(self.server.idle_seconds)  # the request's deadline is for reading it, not this
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)),
+                            "Cache-Control": "no-store", **(headers or {})}.items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":  # an answer to HEAD has headers only
+            self.wfile.write(body)
 
-    def reply_json(self, status, value):
-        self.reply(status, json.dumps(value).encode(), "application/json")
+    def reply_json(self, status, value, headers=None):
+        self.reply(status, json.dumps(value).encode(), "application/json", headers)
 
     def log_message(self, format, *args):
         """Quiet: no line per request (errors are reported by AppServer.handle_error)."""
 
 
-def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thicken_sketch=False):
+def form_file(body, content_type):
+    """The file of a multipart/form-data upload (`curl -F file=@bag.jpg`, an HTML form), else `body` itself, which
+    is then the image file."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return body
+    form = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    for part in form.iter_parts() if form.is_multipart() else ():
+        if part.get_filename():
+            return part.get_payload(decode=True)
+    raise UploadError("The form holds no file: send the image as a file field (curl -F file=@bag.jpg) or as the "
+                      "request body itself.")
+
+
+def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thicken_sketch=None):
     """Serve the app until Ctrl-C.
 
     Args:
@@ -280,7 +314,8 @@ def main(checkpoint_dir=None, saved_model=None, host="127.0.0.1", port=7860, thi
         authentication (docs/use.md). Browsers must reach it by this name (or localhost): other Host names are
         refused, as a page of another site would send.
       port: the port to listen on (0: any free one).
-      thicken_sketch: start with "thicken sketch" ticked, for a model trained on sketches split with --thicken_sketch.
+      thicken_sketch: start with "thicken sketch" ticked (--nothicken_sketch: unticked); by default as the run's
+        dataset.json records its sketches, thickened by image_split --thicken_sketch or not.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise UserError(f"--port must be a whole number from 0 to 65535, got {port!r}")

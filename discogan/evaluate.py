@@ -22,7 +22,8 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
       output: also write the JSON to this file.
       limit: use at most this many images per domain (all by default).
       batch_size: images per generator run.
-      sketch_domain: which domain holds sketches for edge F1: auto (detected), A, B or none.
+      sketch_domain: which domain holds sketches for edge F1: auto (as the run's dataset.json records, else
+        detected), A, B or none.
       seed: seed of the untrained reference network and of the SWD projections.
     """
     if limit is not None:

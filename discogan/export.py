@@ -6,11 +6,9 @@ Signatures `a2b` and `b2a` take uint8 images [N, H, W, 3] of any size under the 
 uint8 [N, size, size, 3] translations under `images`. TF Serving serves EXPORT_DIR/<version>/, so the model goes
 to EXPORT_DIR/1 (--version for another).
 """
-import shutil
 from pathlib import Path
 
-
-from discogan.data.output_folders import check_free, leftover_name, remove_stale_leftovers, swap_in
+from discogan.data.output_folders import staged_outputs
 from discogan.gan import networks
 from discogan.inference.translator import IMAGES_KEY, SIGNATURES, build_translation, restore_generators
 from discogan.options.config import check_whole
@@ -27,15 +25,12 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
       checkpoint_dir: a checkpoint folder (its latest checkpoint) or a checkpoint prefix.
       export_dir: the model's base folder, as TF Serving's --model_base_path.
       version: the version sub-folder, a whole number (TF Serving serves the highest).
-      overwrite: replace an existing export of this version instead of refusing.
+      overwrite: replace an existing export of this version instead of refusing (output_folders.check_outputs).
     """
     check_whole("version", version, minimum=0)
     target = Path(export_dir) / str(int(version))
     if Path(export_dir).exists() and not Path(export_dir).is_dir():
         raise NotADirectoryError(f"--export_dir {export_dir} is a file, not a folder")
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists: pass --overwrite to replace it, or another --version")
-    check_free([target], overwrite=True)  # a file or a link there is not an export, and is never replaced
     folder, prefix, record = checkpoint.resolve_checkpoint(checkpoint_dir)
     graph = tf.Graph()
     with graph.as_default():
@@ -44,17 +39,11 @@ def export(checkpoint_dir, export_dir, version=1, overwrite=False):
             images = v1.placeholder(tf.uint8, [None, None, None, 3], f"{name}_{IMAGES_KEY}")
             translated = build_translation(images, direction, networks.Architecture.of(record))
             signatures[name] = v1.saved_model.predict_signature_def({IMAGES_KEY: images}, {IMAGES_KEY: translated})
-        # Build beside the target and swap it in, so a failed export never leaves half a model to be served.
-        remove_stale_leftovers(target)
-        staging = target.with_name(leftover_name(target, "partial"))
-        try:
-            with v1.Session(graph=graph, config=session_config()) as session:
-                restore_generators(session, folder, prefix, record)
-                save_saved_model(session, signatures, staging)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    swap_in(staging, target)
+    # Staged and swapped in, so a failed export never leaves half a model to be served.
+    with staged_outputs([target], overwrite, inputs=[folder]) as (staging,), \
+            v1.Session(graph=graph, config=session_config()) as session:
+        restore_generators(session, folder, prefix, record)
+        save_saved_model(session, signatures, staging)
     print(f"exported {prefix} to {target} (signatures {', '.join(SIGNATURES.values())})")
     return target
 

@@ -6,6 +6,7 @@ train/*.jpg to trainA and the right halves to trainB, keeping each file name (th
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from discogan.data.dataset_record import domain, folder_names, write_record
 from discogan.data.file_jobs import Summary, check_counts, run_jobs
 from discogan.data.image_io import list_images, load_rgb, resize_lanczos, save_image, thicken_lines
 from discogan.data.output_folders import output_name, staged_outputs
@@ -45,6 +46,7 @@ def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=Fals
     a_side picks the half that becomes domain A ("left": sketches are A, photos B; "right": the reverse).
     resize=N writes NxN PNG files instead of full-size halves in the source format.
     thicken_sketch thickens the left half's lines (see image_io.thicken_lines), whichever domain it becomes.
+    path/dataset.json records what each domain holds (discogan.data.dataset_record).
     """
     if a_side not in SIDES:
         raise UserError(f"--a_side must be one of {', '.join(SIDES)}, not {a_side!r}")
@@ -62,6 +64,9 @@ def split_folder(path, _dir_="train", resize=None, a_side="left", overwrite=Fals
         jobs = [SplitJob(source, left / output_name(source, resize), right / output_name(source, resize), resize,
                          thicken_sketch) for source in sources]
         run_jobs(split_image, jobs, summary, workers)
+    sketch_name, photo_name = folder_names(path) or ("sketch", "photo")
+    sketches, photos = domain(sketch_name, sketch=True, thickened=thicken_sketch), domain(photo_name)
+    write_record(path, *((sketches, photos) if a_side == "left" else (photos, sketches)), resize)
     return summary
 
 

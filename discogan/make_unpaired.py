@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from discogan.data.dataset_record import folder_names, source_domain, write_record
 from discogan.data.file_jobs import Summary, check_counts, run_jobs
 from discogan.data.image_io import copy_file, list_images, read_image, resize_lanczos, save_image
 from discogan.data.output_folders import output_name, staged_outputs
@@ -56,7 +57,8 @@ def unique_targets(sources, folder, size):
 
 def make_unpaired(domain_a, domain_b, output, val_size=100, seed=0, limit=None, resize=None,
                   overwrite=False, workers=None):
-    """Write output/trainA, trainB, valA, valB from the images of two folders and return a Summary."""
+    """Write output/trainA, trainB, valA, valB from the images of two folders and return a Summary; output/dataset.json
+    records the domains (discogan.data.dataset_record)."""
     check_whole("val_size", val_size, minimum=0)
     check_counts(limit=limit, resize=resize, workers=workers)
     sources = {}
@@ -77,6 +79,8 @@ def make_unpaired(domain_a, domain_b, output, val_size=100, seed=0, limit=None, 
                 targets = unique_targets(images, folders[part + domain], resize)
                 jobs += [CopyJob(source, target, resize) for source, target in zip(images, targets)]
         run_jobs(copy_image, jobs, summary, workers)
+    names = folder_names(output) or (None, None)  # handbags2shoes names sources that are not recorded
+    write_record(output, source_domain(domain_a, names[0]), source_domain(domain_b, names[1]), resize)
     return summary
 
 

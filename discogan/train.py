@@ -22,8 +22,9 @@ def process_main(dataset_dir=None, demo=False, **options):
     """Build the DiscoGAN graph and train it; returns the last training step."""
     if demo:
         dataset, demo_options = presets.demo(demo)
-        dataset_dir = dataset_dir or str(DEMO_DATASETS[dataset]())
         options = {**demo_options, **options}
+        config.TrainConfig.create(**options)  # a bad flag is refused before the dataset takes seconds to draw
+        dataset_dir = dataset_dir or str(DEMO_DATASETS[dataset]())
     v1.disable_eager_execution()
     model = DiscoGAN(dataset_dir, **options)
     return model.train_network()

@@ -4,8 +4,9 @@
 
 Inputs of any size, format and mode are converted to RGB, resized to the model's size as in training and
 translated in batches with batch norm in inference mode; each result is a PNG named after its input. The model
-comes from a checkpoint folder (or prefix) or from a SavedModel written by `discogan.export`. No input is ever
-replaced, and an existing file only when it has a result's name and --overwrite is given.
+comes from a checkpoint folder (or prefix) or from a SavedModel written by `discogan.export`. Results go into
+--output beside what it holds; no input is ever replaced, and an existing file only when it has a result's name and
+--overwrite is given (discogan.data.output_folders.check_outputs, the rule every command shares).
 """
 import glob
 import os
@@ -15,9 +16,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from discogan.data.dataset_record import thickened
 from discogan.data.image_io import ImageError, list_images, load_rgb, make_grid, save_image
+from discogan.data.output_folders import check_outputs
 from discogan.inference.translator import check_direction, open_translator
 from discogan.options.config import check_whole
+from discogan.runs.checkpoint import run_record
 from discogan.util.cli import run
 from discogan.util.progress import Progress
 
@@ -71,52 +75,26 @@ def output_paths(files, base, output):
     return targets
 
 
-def check_no_overwrite(files, base, output, targets, grid_path, recursive):
-    """Refuse outputs that could replace an input: the input folder itself, or any target that is an input."""
-    output, base = Path(output).resolve(), base.resolve()
-    if output == base or (recursive and base in output.parents):
-        raise ValueError(f"--output {output} is {'inside ' if output != base else ''}the input folder {base}: "
-                         f"choose another folder so no input is overwritten")
-    inputs = {path.resolve() for path in files}
-    for target in [*targets, *([grid_path] if grid_path else [])]:
-        if target.resolve() in inputs:
-            raise ValueError(f"{target} would overwrite an input: choose another --output")
-    if grid_path and grid_path in targets:
-        raise ValueError(f"--grid {grid_path} is also the translation of an input: pass --grid=OTHER.png")
-
-
-def check_results_free(output, results, overwrite):
-    """Refuse to replace existing files (naming the first few) unless --overwrite, and never replace a folder."""
-    if Path(output).exists() and not Path(output).is_dir():
-        raise NotADirectoryError(f"--output {output} is a file, not a folder")
-    existing = [path for path in results if os.path.lexists(path)]
-    for path in existing:
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a folder, where a result file would go: choose another name")
-    if existing and not overwrite:
-        names = ", ".join(str(path) for path in existing[:3]) + (", ..." if len(existing) > 3 else "")
-        raise FileExistsError(f"{len(existing)} result file(s) exist already: {names}; pass --overwrite to replace "
-                              f"them, or choose another --output")
-
-
 def plan_outputs(input, output, recursive, grid, overwrite):
-    """(input files, their result paths, the grid's path or None), refused before any work when a result would
-    replace an input or, unless overwrite, any existing file."""
+    """(input files, their result paths, the grid's path or None), refused before any work by the rule every
+    command shares (output_folders.check_outputs); a recursive run reads the input folder's whole tree."""
     base, files = collect_inputs(str(input), recursive)
     targets = output_paths(files, base, output)
     grid_path = (Path(output) / GRID_FILE if grid is True else Path(grid)) if grid else None
-    check_no_overwrite(files, base, output, targets, grid_path, recursive)
-    check_results_free(output, targets + ([grid_path] if grid_path else []), overwrite)
+    if grid_path in targets:
+        raise ValueError(f"--grid {grid_path} is also the translation of an input: pass --grid=OTHER.png")
+    check_outputs([*files, *([base] if recursive else [])], files=targets + ([grid_path] if grid_path else []),
+                  overwrite=overwrite)
     return files, targets, grid_path
 
 
 def translate_images(input, output, checkpoint_dir=None, saved_model=None, direction="AtoB", batch_size=32,
-                     recursive=False, keep_size=False, grid=False, thicken_sketch=False, overwrite=False):
+                     recursive=False, keep_size=False, grid=False, thicken_sketch=None, overwrite=False):
     """Translate images and write one PNG per input to --output; returns (written paths, skipped messages).
 
     Args:
       input: an image file, a folder of images or a glob pattern (quote it: "photos/*.jpg").
-      output: folder for the results; never the input folder. Existing files are refused unless --overwrite.
+      output: folder for the results; never an input's folder. Existing results are refused unless --overwrite.
       checkpoint_dir: a checkpoint folder (its latest checkpoint), a checkpoint prefix or a SavedModel folder.
       saved_model: a SavedModel folder written by discogan.export (instead of --checkpoint_dir).
       direction: AtoB (e.g. sketch to bag) or BtoA.
@@ -124,7 +102,8 @@ def translate_images(input, output, checkpoint_dir=None, saved_model=None, direc
       recursive: look for images in sub-folders of --input too; results keep the sub-folders.
       keep_size: scale each result back to its input's size instead of the model's.
       grid: also write a contact sheet of input | output pairs: --grid for OUTPUT/grid.png, or --grid=PATH.
-      thicken_sketch: thicken the inputs' lines as image_split --thicken_sketch did to the training sketches.
+      thicken_sketch: thicken the inputs' lines as image_split --thicken_sketch did to the training sketches
+        (--nothicken_sketch: not); by default as the run's dataset.json records the input domain's preparation.
       overwrite: replace files of the results' names (and the grid) that exist already.
     """
     check_whole("batch_size", batch_size)
@@ -132,6 +111,8 @@ def translate_images(input, output, checkpoint_dir=None, saved_model=None, direc
     files, targets, grid_path = plan_outputs(input, output, recursive, grid, overwrite)
     written, skipped, pairs = [], [], []
     with open_translator(checkpoint_dir, saved_model, direction) as translator:
+        if thicken_sketch is None:
+            thicken_sketch = saved_model is None and thickened(run_record(checkpoint_dir), direction[0])
         progress = Progress(len(files), f"translate {direction}")
         for start in range(0, len(files), batch_size):
             batch = []

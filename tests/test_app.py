@@ -3,6 +3,7 @@ domains are named and told apart (sketches to draw, photos to upload), the HTTP 
 server holds under load: concurrent huge uploads, a burst of connections, slow and malformed requests, foreign Host
 names (tests/test_app_browser.py drives the page in Chromium)."""
 import base64
+import contextlib
 import io
 import json
 import os
@@ -22,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from tests.conftest import run_command, write_bad_files, write_png
 from discogan import app
-from discogan.data.image_io import encode_png, load_rgb
+from discogan.data.image_io import load_rgb
 from discogan.inference.app_model import (MAX_UPLOAD_BYTES, AppModel, UploadError, decode_upload, domain_names,
                                           drawable_domains, example_files, newest_run)
 from discogan.inference.translator import Translator
@@ -87,15 +88,23 @@ def model(tiny_run):
         yield model
 
 
-@pytest.fixture(scope="module")
-def server(model):
-    """The app's HTTP server on a free port of 127.0.0.1, in a thread; yields its address."""
+@contextlib.contextmanager
+def serving(model):
+    """The app's HTTP server for `model` on a free port of 127.0.0.1, in a thread; yields its address."""
     server = app.AppServer("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve, args=(model,), daemon=True)
     thread.start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    with serving(model) as url:
+        yield url
 
 
 @pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
@@ -192,6 +201,34 @@ def test_domain_names_come_from_the_dataset_folder_one_image_each(dataset_dir, n
     assert domain_names(None) == ("A", "B")  # a SavedModel records no dataset
 
 
+def test_a_bags_to_shoes_run_in_a_folder_called_x_opens_as_handbag_to_shoe(tmp_path):
+    from discogan.make_unpaired import make_unpaired
+    from discogan.train import process_main
+    photos = write_photo_dataset(tmp_path / "photos", train=6, val=0)
+    (photos / "trainA").rename(photos / "handbags")
+    (photos / "trainB").rename(photos / "shoes")
+    make_unpaired(photos / "handbags", photos / "shoes", tmp_path / "X", val_size=2, workers=1)
+    process_main(dataset_dir=str(tmp_path / "X"), epochs=1, batch_size=2, gf=8, df=8, seed=0, print_freq=100,
+                 save_freq=100, checkpoint_dir=str(tmp_path / "checkpoint"), sample_dir=str(tmp_path / "sample"),
+                 log_dir=str(tmp_path / "logs"))
+    with AppModel(tmp_path / "checkpoint" / "X") as model, serving(model) as url:
+        with urllib.request.urlopen(f"{url}api/settings") as response:
+            settings = json.load(response)
+    assert settings["domains"] == {"A": "handbag", "B": "shoe"}  # the page's "handbag -> shoe"
+    assert settings["drawable"] == {"A": False, "B": False} and settings["thicken_sketch"] is False
+
+
+@pytest.mark.parametrize("dataset_dir", [5, ["/data/edges2handbags"], True, {"path": "x"}])
+def test_a_config_json_whose_dataset_dir_is_not_a_path_serves_as_a_dataset_unknown(dataset_dir, tiny_run, tmp_path):
+    run = shutil.copytree(tiny_run.checkpoint_dir, tmp_path / "run")
+    record = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**record, "dataset_dir": dataset_dir}))
+    with AppModel(tiny_run.checkpoint_dir) as original:
+        recorded_names = original.domains  # named by the run's recorded dataset.json, not by the folder
+    with AppModel(run) as model:
+        assert (model.domains, model.examples) == (recorded_names, {"A": [], "B": []})
+
+
 def test_sketches_are_drawn_and_photos_uploaded(tiny_dataset, tmp_path):
     assert drawable_domains(example_files({"dataset_dir": str(tiny_dataset)})) == {"A": True, "B": False}
     photos = write_photo_dataset(tmp_path / "handbags2shoes", train=0, val=4)
@@ -244,7 +281,7 @@ def test_the_page_its_settings_and_the_examples_are_served(server, model, tiny_r
         assert b'<canvas id="canvas"' in response.read()
     with urllib.request.urlopen(f"{server}api/settings") as response:
         settings = json.load(response)
-    assert settings == {"run": str(tiny_run.checkpoint_dir), "domains": {"A": "A", "B": "B"},
+    assert settings == {"run": str(tiny_run.checkpoint_dir), "domains": {"A": "sketch", "B": "bag"},
                         "drawable": {"A": True, "B": False}, "image_size": 64,
                         "canvas_size": 256, "pen_width": 5, "thicken_sketch": False, "examples": {"A": 4, "B": 4},
                         "max_upload_bytes": 8_000_000, "max_pixels": 25_000_000}
@@ -387,3 +424,39 @@ def test_only_requests_addressed_to_this_server_are_answered(server):
     with app.AppServer("0.0.0.0", 0) as everywhere:  # every interface: reached at any of the machine's addresses
         assert everywhere.serves_host("192.168.1.20") and everywhere.serves_host("[fe80::1]:80")
         assert not everywhere.serves_host("rebound.example")
+
+
+def test_a_repeated_host_or_content_length_is_refused(server):
+    sketch = png_bytes(drawing())
+    requests = {
+        b"GET /api/settings HTTP/1.0\r\nHost: localhost\r\nHost: evil.example\r\n\r\n": 400,
+        b"POST /api/translate HTTP/1.0\r\nContent-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(sketch) + sketch: 400,
+    }
+    assert [raw_request(server, request) for request in requests] == list(requests.values())
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"])
+def test_other_methods_are_not_allowed_and_say_which_are(server, method):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(f"{server}api/translate", data=b"x", method=method))
+    assert refused.value.code == 405 and refused.value.headers["Allow"] == "GET, POST"
+
+
+def multipart(fields, boundary="----discogan-test-boundary"):
+    """A multipart/form-data body of (name, file name or None, bytes) fields, as `curl -F` sends; (body, headers)."""
+    body = b""
+    for name, filename, data in fields:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += (f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_a_form_upload_translates_its_file_as_the_raw_body_would(server, model):
+    sketch = png_bytes(drawing())
+    body, headers = multipart([("note", None, b"mine"), ("file", "bag.png", sketch)])
+    assert post(f"{server}api/translate", body, {**headers, "Accept": "image/png"}) == (
+        200, model.translate(sketch, "AtoB")[0])
+    body, headers = multipart([("note", None, b"mine")])
+    status, answer = post(f"{server}api/translate", body, headers)
+    assert status == 400 and json.loads(answer)["error"].startswith("The form holds no file")

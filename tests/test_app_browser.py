@@ -202,6 +202,13 @@ def test_drawing_shows_its_translation_at_each_strokes_end(app, translators, tmp
     assert download.value.suggested_filename == app.evaluate("app.state.settings.domains.B") + ".png"
     np.testing.assert_array_equal(np.asarray(Image.open(download.value.path()).convert("RGB")),
                                   data_url_pixels(app.get_attribute("#result", "src")))
+    assert app.evaluate("getComputedStyle(document.getElementById('result')).imageRendering") == "auto"
+    assert app.locator("#result").bounding_box()["width"] == 384  # scaled up smoothly
+    app.click("#original")
+    assert app.locator("#result").bounding_box()["width"] == 64 + 2  # the network's pixels, inside the border
+    assert app.get_attribute("#original", "aria-pressed") == "true"
+    app.click("#original")
+    assert app.locator("#result").bounding_box()["width"] == 384
 
 
 def page_state(page):

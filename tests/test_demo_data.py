@@ -1,14 +1,17 @@
 """The built-in synthetic datasets: sketch <-> handbag pairs, and handbags <-> shoes from one palette."""
 import hashlib
+import shutil
 
 import numpy as np
 import pytest
 
 from discogan.data import demo_shoes
-from discogan.data.demo_data import default_cache_dir, draw_bag, make_demo_dataset
+from discogan.data.demo_cache import default_cache_dir
+from discogan.data.demo_data import FOLDER_NAME, draw_bag, make_demo_dataset
 from discogan.data.demo_shoes import (PALETTE, PRINTS, SHADE_SPREAD, Entry, draw_palette_bag, draw_shoe,
                                       make_shoes_dataset)
 from discogan.data.image_io import list_images, load_rgb
+from tests.conftest import random_pixels, write_png
 
 SKETCH_DEMO_SEED_0 = "d0b01bc4f566e372f2d79bde3ab4b05529c33dac269ca02227963f79ca4064a8"  # commit 109e4fd's pixels
 
@@ -123,20 +126,58 @@ def test_each_entry_wears_its_own_shade_of_its_palette_colour_and_the_bag_and_sh
             assert shade_share(image, entry.colour) > 0.2, entry
 
 
-def test_a_cache_drawn_by_another_version_is_drawn_again_without_its_old_images(tmp_path, capsys):
-    root = make_shoes_dataset(tmp_path, train_count=2, val_count=1, seed=5)
-    old_image = root / "trainA" / "0000_red-000000-solid_handbag.png"
-    old_image.write_bytes(list_images(root / "valA")[0].read_bytes())
-    (root / "notes.txt").write_text("mine")
-    (root / ".complete").write_text("2 1 64 5\n")  # the stamp before entries had shades
-    make_shoes_dataset(root, train_count=2, val_count=1, seed=5)
-    assert "older drawing" in capsys.readouterr().err
-    assert not old_image.exists() and (root / "notes.txt").read_text() == "mine"
-    assert [len(list_images(root / folder)) for folder in ("trainA", "trainB", "valA", "valB")] == [2, 2, 1, 1]
-    assert (root / ".complete").read_text().split()[:4] == ["2", "1", "64", "5"]
-
-
 def test_each_demo_is_cached_in_its_own_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("DISCOGAN_CACHE", str(tmp_path))
     assert make_shoes_dataset(train_count=1, val_count=1) == tmp_path / "demo_shoes"
-    assert default_cache_dir() == tmp_path / "demo_bags"
+    assert default_cache_dir(FOLDER_NAME) == tmp_path / "demo_bags"
+
+
+def split_counts(root):
+    return [len(list_images(root / folder)) for folder in ("trainA", "trainB", "valA", "valB")]
+
+
+def test_a_redraw_removes_only_the_images_the_demo_drew_and_never_through_a_link(tmp_path, capsys):
+    root = make_shoes_dataset(tmp_path / "demo_shoes", train_count=3, val_count=1, seed=5)
+    mine = [root / "trainA" / "my.jpg", root / "valB" / "0000_red-c8203a-solid_shoe.png"]
+    for path in mine:
+        path.write_bytes(b"the user's own")
+    make_shoes_dataset(root, train_count=2, val_count=1, seed=5)  # stamped otherwise: drawn again
+    assert "older drawing" in capsys.readouterr().err
+    assert all(path.read_bytes() == b"the user's own" for path in mine)
+    assert split_counts(root) == [3, 2, 1, 2]  # the demo's own, plus the user's two
+    elsewhere = tmp_path / "my_photos"
+    write_png(elsewhere / "holiday.png", random_pixels(8, 8))
+    shutil.rmtree(root / "trainB")
+    (root / "trainB").symlink_to(elsewhere)
+    (root / ".complete").write_text("an older drawing\n")
+    with pytest.raises(ValueError, match=rf"^{root / 'trainB'} is a link"):
+        make_shoes_dataset(root, train_count=2, val_count=1, seed=5)
+    assert sorted(path.name for path in elsewhere.iterdir()) == ["holiday.png"]
+
+
+def test_a_cache_that_kept_no_record_of_its_drawing_is_moved_aside_whole(tmp_path, capsys):
+    """A cache drawn before the demo listed what it drew: which of its images are the user's is unknown."""
+    root = make_shoes_dataset(tmp_path / "demo_shoes", train_count=2, val_count=1, seed=5)
+    for path in root.glob(".drawn*"):
+        path.unlink()
+    (root / "trainA" / "my.jpg").write_bytes(b"the user's own")
+    (root / ".complete").write_text("2 1 64 5\n")
+    make_shoes_dataset(root, train_count=2, val_count=1, seed=5)
+    assert "moved" in capsys.readouterr().err
+    assert split_counts(root) == [2, 2, 1, 1]
+    aside = [path for path in root.iterdir() if path.name.startswith("trainA.old-")]
+    assert len(aside) == 1 and (aside[0] / "my.jpg").read_bytes() == b"the user's own"
+
+
+def test_an_odd_stamp_is_redrawn_or_refused_in_one_line_and_an_empty_cache_variable_is_unset(tmp_path, monkeypatch):
+    root = make_demo_dataset(tmp_path / "demo_bags", train_pairs=2, val_pairs=1)
+    (root / ".complete").write_bytes(b"\xff\xfe\x00binary")
+    make_demo_dataset(root, train_pairs=2, val_pairs=1)
+    assert split_counts(root) == [2, 2, 1, 1] and (root / ".complete").read_text().startswith("2 1")
+    (root / ".complete").unlink()
+    (root / ".complete").mkdir()
+    with pytest.raises(ValueError, match=rf"^{root / '.complete'} is a folder"):
+        make_demo_dataset(root, train_pairs=2, val_pairs=1)
+    monkeypatch.setenv("DISCOGAN_CACHE", "")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_cache_dir(FOLDER_NAME) == tmp_path / ".cache" / "discogan" / "demo_bags"

@@ -4,7 +4,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from discogan.data.image_io import IMAGE_EXTENSIONS, load_rgb, make_grid, save_image, thicken_lines, to_uint8
+from discogan.data.image_io import IMAGE_EXTENSIONS, list_images, load_rgb, make_grid, save_image, thicken_lines, to_uint8
 from discogan.data.pipeline import TF_FORMATS
 
 
@@ -44,6 +44,15 @@ def test_thicken_lines_widens_a_one_pixel_dark_line_to_three():
     np.testing.assert_array_equal(thicken_lines(white), white)
 
 
-def test_the_listed_extensions_are_those_of_the_formats_training_decodes():
-    """A folder listing took no .gif, which a file --input, training and the app read (MPO is a camera's .jpg)."""
-    assert {Image.registered_extensions()[extension] for extension in IMAGE_EXTENSIONS} == TF_FORMATS - {"MPO"}
+def test_the_listed_extensions_are_those_of_the_formats_training_decodes_and_tiff():
+    """A folder listing took no .gif, which a file --input, training and the app read (MPO is a camera's .jpg);
+    TIFF, which training skips by name, translate and the app read."""
+    assert {Image.registered_extensions()[extension] for extension in IMAGE_EXTENSIONS} == (
+        TF_FORMATS - {"MPO"} | {"TIFF"})
+
+
+def test_a_folder_lists_tiff_images_as_the_app_reads_them(tmp_path):
+    for name in ("a.tif", "b.TIFF", "c.png"):
+        Image.fromarray(np.full((2, 3, 3), 9, np.uint8)).save(tmp_path / name)
+    assert [path.name for path in list_images(tmp_path)] == ["a.tif", "b.TIFF", "c.png"]
+    assert load_rgb(tmp_path / "a.tif").shape == (2, 3, 3)

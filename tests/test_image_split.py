@@ -1,4 +1,5 @@
 import errno
+import json
 import os
 import shutil
 import signal
@@ -93,7 +94,7 @@ def test_resize_writes_small_png_files(tmp_path):
 def test_refuses_a_non_empty_output_and_leaves_it_untouched(tmp_path, pairs):
     write_png(tmp_path / "trainA" / "mine.png", random_pixels(4, 4))
     before = (tmp_path / "trainA" / "mine.png").read_bytes()
-    with pytest.raises(UserError, match=r"trainA.*--overwrite"):
+    with pytest.raises(FileExistsError, match=r"trainA.*--overwrite"):
         split_folder(tmp_path, "train", workers=1)
     assert [p.name for p in (tmp_path / "trainA").iterdir()] == ["mine.png"]
     assert (tmp_path / "trainA" / "mine.png").read_bytes() == before
@@ -104,7 +105,7 @@ def test_overwrite_replaces_the_output(tmp_path, pairs):
     write_png(tmp_path / "trainA" / "mine.png", random_pixels(4, 4))
     split_folder(tmp_path, "train", overwrite=True, workers=1)
     assert sorted(p.name for p in (tmp_path / "trainA").iterdir()) == sorted(pairs)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["train", "trainA", "trainB"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset.json", "train", "trainA", "trainB"]
 
 
 def test_a_failed_run_leaves_no_partial_output(tmp_path, pairs, monkeypatch):
@@ -337,3 +338,16 @@ def test_a_read_only_output_is_one_line_and_leaves_nothing(tmp_path, pairs, monk
     status, errors = run_command(monkeypatch, capsys, image_split.main, "--path", tmp_path, "--workers", 1)
     assert (status, errors) == (1, [f"error: [Errno 13] Permission denied: '{tmp_path}'"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train"]
+
+
+def test_the_split_records_its_domains_beside_it(tmp_path, pairs):
+    split_folder(tmp_path, "train", resize=8, workers=1, thicken_sketch=True)
+    assert json.loads((tmp_path / "dataset.json").read_text()) == {
+        "A": {"name": "sketch", "sketch": True, "thickened": True},
+        "B": {"name": "photo", "sketch": False, "thickened": False}, "size": 8}
+    named = tmp_path / "edges2handbags"
+    shutil.copytree(tmp_path / "train", named / "train")
+    split_folder(named, "train", a_side="right", workers=1)
+    record = json.loads((named / "dataset.json").read_text())
+    assert (record["A"], record["B"]["name"], record["size"]) == (
+        {"name": "handbag", "sketch": False, "thickened": False}, "sketch", None)

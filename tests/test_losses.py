@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from discogan.gan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
@@ -185,20 +186,22 @@ def test_the_identity_loss_moves_g_ab_towards_the_identity_on_b():
     assert last < 0.75 * first
 
 
-def test_lambda_colour_weighs_each_direction_by_its_own_weight_when_given_two():
+@pytest.mark.parametrize("flag, term", [("lambda_colour", "colour_loss"), ("lambda_texture", "texture_loss")])
+def test_a_loss_weighed_per_direction_weighs_each_by_its_own_weight_when_given_two(flag, term):
     with tf.Graph().as_default():
-        blue, red = coloured_bags([0.1, 0.2, 0.9]), coloured_bags([0.9, 0.2, 0.1])
+        blue, red = coloured_bags([0.1, 0.2, 0.9], size=32), coloured_bags([0.9, 0.2, 0.1], size=32)
+        striped, checked = printed_objects("stripes", "wide"), printed_objects("checks", "tall")
         logits = tf.zeros([1, 1, 1, 1])
-        cycle = {"a2b": direction(blue, red, blue, logits, translated=red),
-                 "b2a": direction(red, blue, red, logits, translated=blue)}
+        cycle = {"a2b": direction(blue, red, blue, logits, translated=striped),
+                 "b2a": direction(red, blue, red, logits, translated=checked)}
         plain = evaluate(generator_losses(cycle, TrainConfig(), lambda_l2=1.0))
-        apart = evaluate(generator_losses(cycle, TrainConfig(lambda_colour=(3.0, 5.0)), 1.0))
-        one_way = evaluate(generator_losses(cycle, TrainConfig(lambda_colour=(3.0, 0.0)), 1.0))
-    assert apart["colour_loss_a2b"] > 0.1 and apart["colour_loss_b2a"] > 0.1
+        apart = evaluate(generator_losses(cycle, TrainConfig(**{flag: (3.0, 5.0)}), 1.0))
+        one_way = evaluate(generator_losses(cycle, TrainConfig(**{flag: (3.0, 0.0)}), 1.0))
+    assert apart[f"{term}_a2b"] > 1e-3 and apart[f"{term}_b2a"] > 1e-3
     for name, weight in (("a2b", 3.0), ("b2a", 5.0)):
-        assert math.isclose(apart[f"g_loss_{name}"], plain[f"g_loss_{name}"] + weight * apart[f"colour_loss_{name}"],
+        assert math.isclose(apart[f"g_loss_{name}"], plain[f"g_loss_{name}"] + weight * apart[f"{term}_{name}"],
                             rel_tol=1e-5)
-    assert "colour_loss_b2a" not in one_way and math.isclose(one_way["g_loss_b2a"], plain["g_loss_b2a"], rel_tol=1e-6)
+    assert f"{term}_b2a" not in one_way and math.isclose(one_way["g_loss_b2a"], plain["g_loss_b2a"], rel_tol=1e-6)
 
 
 def printed_objects(kind, shape, size=32):

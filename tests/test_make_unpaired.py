@@ -1,3 +1,5 @@
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,11 +86,11 @@ def test_bad_files_are_converted_or_skipped_and_named(tmp_path, domains):
 def test_refuses_existing_output_unless_overwrite(tmp_path, domains):
     out = tmp_path / "out"
     write_png(out / "valB" / "mine.png", random_pixels(4, 4))
-    with pytest.raises(UserError, match=r"valB.*--overwrite"):
+    with pytest.raises(FileExistsError, match=r"valB.*--overwrite"):
         make_unpaired(*domains, out, val_size=2, workers=1)
     assert names(out) == ["valB"] and names(out / "valB") == ["mine.png"]
     make_unpaired(*domains, out, val_size=2, overwrite=True, workers=1)
-    assert names(out) == ["trainA", "trainB", "valA", "valB"] and "mine.png" not in names(out / "valB")
+    assert names(out) == ["dataset.json", "trainA", "trainB", "valA", "valB"] and "mine.png" not in names(out / "valB")
 
 
 def test_errors_name_the_problem(tmp_path, domains):
@@ -150,3 +152,21 @@ def test_counts_are_checked_before_anything_is_written(tmp_path, domains, flag, 
     with pytest.raises(ValueError, match=expected):
         make_unpaired(*domains, tmp_path / "out", **{"val_size": 2, flag: value})
     assert not (tmp_path / "out").exists()
+
+
+def test_the_record_names_the_domains_whatever_the_output_is_called(tmp_path, domains):
+    make_unpaired(*domains, tmp_path / "X", val_size=2, resize=8, workers=1)
+    assert json.loads((tmp_path / "X" / "dataset.json").read_text()) == {
+        "A": {"name": "bag", "sketch": False, "thickened": False},
+        "B": {"name": "shoe", "sketch": False, "thickened": False}, "size": 8}
+    split = tmp_path / "split"  # split folders keep what their dataset's record says of them
+    shutil.copytree(domains[0], split / "trainA")
+    shutil.copytree(domains[1], split / "trainB")
+    sketch = {"name": "sketch", "sketch": True, "thickened": True}
+    (split / "dataset.json").write_text(json.dumps({"A": sketch, "B": {"name": "handbag"}, "size": None}))
+    make_unpaired(split / "trainA", domains[1], tmp_path / "Y", val_size=2, workers=1)
+    record = json.loads((tmp_path / "Y" / "dataset.json").read_text())
+    assert (record["A"], record["B"]["name"]) == (sketch, "shoe")
+    make_unpaired(domains[1], tmp_path / "split" / "trainB", tmp_path / "shoes2bags", val_size=2, workers=1)
+    record = json.loads((tmp_path / "shoes2bags" / "dataset.json").read_text())
+    assert (record["A"]["name"], record["B"]["name"]) == ("shoe", "handbag")  # the record beats the output's name

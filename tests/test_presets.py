@@ -64,8 +64,8 @@ def test_demo_flag_draws_its_dataset_and_trains_with_its_preset(flags, dataset, 
     assert dataset_dir == str(tmp_path / dataset)
     assert options == {**presets.demo(demo)[1], "epochs": 3}  # an explicit flag wins over the preset
     if demo == "shoes":
-        assert sorted(path.name for path in (tmp_path / dataset).iterdir()) == [".complete", "trainA", "trainB",
-                                                                                "valA", "valB"]
+        assert sorted(path.name for path in (tmp_path / dataset).iterdir()) == [
+            ".complete", ".drawn", "dataset.json", "labels.json", "trainA", "trainB", "valA", "valB"]
         config = TrainConfig.create(**options)
         assert (config.recipe, config.gan_curriculum, config.gf, config.batch_size) == ("colour", 0, 32, 16)
         assert config.colour_weights() == {"a2b": 10.0, "b2a": 10.0}  # the demo's, not the recipe's 30 and 10

@@ -1,5 +1,6 @@
 """End to end through the CLI entry point: samples, checkpoints, event file, resume, signals, fresh starts."""
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -73,6 +74,38 @@ def test_run_writes_samples_checkpoints_and_every_book_tag(tiny_run):
         assert all(np.isfinite(value) for _, value in values[tag]), tag
 
 
+def test_each_sample_picture_is_an_image_in_tensorboard(tiny_run):
+    pictures = {}
+    for path in tiny_run.log_dir.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.HasField("image"):
+                    pictures.setdefault(value.tag, []).append((event.step, value.image.encoded_image_string))
+    steps = tiny_run.options["epochs"] * (8 // tiny_run.options["batch_size"])
+    print_freq = tiny_run.options["print_freq"]
+    assert [step for step, _ in pictures["images/train"]] == list(range(print_freq, steps + 1, print_freq))
+    assert [step for step, _ in pictures["images/val"]] == [4, 8]
+    last = np.asarray(Image.open(io.BytesIO(pictures["images/train"][-1][1])))
+    written = sorted(tiny_run.sample_dir.glob("train_*.png"))[-1]
+    assert np.array_equal(last, np.asarray(Image.open(written)))  # the picture the sample file holds
+
+
+def test_on_a_pipe_the_status_comes_every_few_seconds_and_every_evaluation_on_its_own_line(tiny_dataset, tmp_path):
+    command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
+               *[f"--{key}={value}" for key, value in tiny(tmp_path, epochs=25, eval_freq=40, eval_count=2,
+                                                            print_freq=0, save_freq=0).items()]]
+    result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    status = [line for line in lines if line.startswith("Epoch: ")]
+    assert status[0].startswith("Epoch: [ 0] [   0/   4]") and status[-1].startswith("Epoch: [24] [   3/   4]")
+    assert len(status) < 20, result.stdout  # 100 iterations: the first, the last and one every 10 s
+    assert [line.split(":")[0] for line in lines if line.startswith("eval at step")] == [
+        "eval at step 40", "eval at step 80"]
+    assert any(line.startswith("checkpoint ") and line.endswith("DiscoGAN.model-100") for line in lines)
+
+
 def test_eval_freq_logs_metrics_and_a_picture(tiny_run):
     values = scalars(tiny_run.log_dir)
     for direction in ("a2b", "b2a"):
@@ -94,6 +127,13 @@ def test_an_error_while_scoring_in_the_background_reaches_the_training_loop(tiny
     monkeypatch.setattr(evaluation, "score", broken_metric)
     with pytest.raises(ValueError, match="a broken metric"):
         process_main(dataset_dir=str(tiny_dataset), epochs=2, eval_freq=2, **tiny(tmp_path))
+
+
+def test_the_loop_hands_back_each_evaluation_in_order(tiny_dataset, tmp_path):
+    model = DiscoGAN(str(tiny_dataset), **tiny(tmp_path, epochs=1, eval_freq=2, eval_count=2))
+    model.train_network()
+    assert [point["step"] for point in model.evaluations] == [2, 4]
+    assert set(model.evaluations[0]) == {"step", "elapsed_s", "a2b", "b2a"}
 
 
 def test_checkpoint_folder_is_a_clean_run_name(tiny_run):
@@ -129,21 +169,31 @@ def test_other_architecture_is_refused_and_fresh_moves_the_old_run_aside(tiny_da
 def test_sigterm_saves_a_checkpoint_before_exiting(tiny_dataset, tmp_path):
     command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
                "--epochs", "1000", "--batch_size", "2", "--gf", "8", "--df", "8", "--save_freq", "100000",
+               "--log_every_iteration",
                *[f"--{key}={value}" for key, value in folders(tmp_path).items()]]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
+                               env={**os.environ, "PYTHONPATH": str(REPO)},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as `command &`
     output = []
     for line in process.stdout:
         output.append(line)
+        if line.startswith("Epoch: [ 0] [   1/"):  # printed by --log_every_iteration
+            process.send_signal(signal.SIGINT)  # ignored, as the script's shell asked: docs/reliability.md
         if line.startswith("Epoch: [ 0] [   2/"):
             process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=120) == 143, "".join(output)  # as shells report it, unlike a finished run's 0
     assert any("SIGTERM received" in line for line in output)
+    assert not any("SIGINT" in line for line in output)
     assert any(line.startswith("SIGTERM: stopped at step") for line in output)
     assert not any("Traceback" in line for line in output)
     assert not any("remapper failed" in line for line in output)  # the graph optimizer's fusions all apply
     prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name))
     assert prefix is not None and 3 <= tf.train.load_variable(prefix, "global_step") < 4000
+
+
+def test_the_docs_say_a_run_in_a_script_s_background_ignores_ctrl_c_and_stops_by_sigterm():
+    stopping = (REPO / "docs" / "reliability.md").read_text().split("**Ctrl-C or SIGTERM**", 1)[1].split("\n\n")[0]
+    assert "background" in stopping and "SIGINT ignored" in stopping and "kill -TERM" in stopping
 
 
 def test_help_and_the_docs_flag_table_list_every_option():
@@ -162,7 +212,7 @@ def test_official_recipe_alternates_steps_and_logs_its_terms(tiny_dataset, tmp_p
     In float32: bfloat16 would log the weight 0.0101 as 0.01007, its nearest bfloat16 value."""
     steps = process_main(dataset_dir=str(tiny_dataset), recipe="official", epochs=2, batch_size=2, gf=8, df=8,
                          seed=0, gan_curriculum=4, save_freq=100, print_freq=100, precision="float32",
-                         **folders(tmp_path))
+                         log_every_iteration=True, **folders(tmp_path))
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch:")]
     assert "g_loss: -," in lines[0] and "g_loss: -," not in lines[1]  # no generator step yet, then one
     values = scalars(tmp_path / "logs" / tiny_dataset.name)
@@ -311,3 +361,73 @@ def test_by_the_clock_samples_each_iteration_and_saves_only_at_the_end(tiny_data
     report = [line for line in capsys.readouterr().out.splitlines() if line.startswith("4 iterations in")]
     assert len(report) == 1 and "training step" in report[0] and "samples" in report[0]
     assert "checkpoints" in report[0] and "of the wall time; CPU " in report[0]
+
+
+def test_a_bad_flag_of_a_demo_is_refused_before_its_dataset_is_drawn(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DISCOGAN_CACHE", str(tmp_path / "cache"))
+    status, errors = run_command(monkeypatch, capsys, {"process_main": process_main}, "process_main", "--demo",
+                                 "shoes", "--ema_decay", "1")
+    assert status == 2 and errors == ["error: --ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got 1"]
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("folder, flags, written, step", [
+    ("sample", {"print_freq": 3}, "a sample picture", 3),
+    ("sample", {"eval_freq": 2, "eval_count": 2}, "an evaluation", 4),  # scored in the background, met at step 4
+    ("logs", {}, "the TensorBoard logs", None),
+])
+def test_a_write_that_fails_saves_the_training_first_and_ends_in_one_line(folder, flags, written, step, tiny_dataset,
+                                                                          tmp_path, monkeypatch, capsys):
+    """A file where the run's folder should be, as a full disk would, fails the write: status 1, a machine's error."""
+    in_the_way = tmp_path / folder / tiny_dataset.name
+    in_the_way.parent.mkdir()
+    in_the_way.write_text("in the way")
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, tiny(tmp_path, epochs=1, **flags))
+    assert status == 1 and not any("Traceback" in line for line in errors), errors
+    assert errors[-1].startswith(f"error: could not write {written} in {in_the_way}: "), errors[-1]
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    if step:
+        assert errors[-1].endswith(f"; the checkpoint of step {step} is saved in {checkpoint_dir}")
+    assert steps_on_disk(checkpoint_dir) == ([step] if step else [])
+
+
+@pytest.mark.parametrize("flag, value", [("lambda_l2", 1e300), ("l_r", 1e39), ("lambda_colour", (1.0, 1e39)),
+                                         ("weight_decay", 4e38)])
+def test_a_weight_that_float32_cannot_hold_is_refused_up_front(flag, value):
+    with pytest.raises(ValueError, match=rf"^--{flag} must be a number .*float32.*got"):
+        TrainConfig.create(**{flag: value})
+
+
+def test_a_run_that_diverges_saves_nothing_and_names_its_last_good_checkpoint_in_one_line(tiny_dataset, tmp_path,
+                                                                                         monkeypatch, capsys):
+    assert process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=1)) == 4
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    status, errors = train_command(monkeypatch, capsys, tiny_dataset, tiny(
+        tmp_path, epochs=2, save_freq=1, lambda_l2=3e38, lambda_identity=3e38))  # finite alone, not summed
+    assert status == 2 and not any("Traceback" in line for line in errors), errors
+    assert errors[-1].startswith("error: training diverged at step 5: g_loss became inf")
+    assert errors[-1].endswith(f"nothing was saved since {checkpoint_dir / 'DiscoGAN.model-4'}, the last good "
+                               f"checkpoint: resume from it with a lower --l_r or loss weights")
+    assert steps_on_disk(checkpoint_dir) == [4]
+
+
+def test_a_resume_removes_a_killed_save_s_temporaries_and_calls_no_deprecated_checkpoint_function(tiny_dataset,
+                                                                                                   tmp_path,
+                                                                                                   monkeypatch):
+    """Each deprecated call printed a TensorFlow deprecation warning; kill -9 mid-save left 0-byte temporaries."""
+    from tensorflow.python.checkpoint import checkpoint_management
+    called = []
+    for name in ("remove_checkpoint", "get_checkpoint_mtimes", "checkpoint_exists"):
+        monkeypatch.setattr(checkpoint_management, name, lambda *args, name=name, **kwargs: called.append(name))
+    checkpoint_dir = tmp_path / "checkpoint" / tiny_dataset.name
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=2, save_freq=1))  # prunes 1 to 3
+    stale = ["DiscoGAN.model-9.data-00000-of-00001.tempstate1234567890", "DiscoGAN.model-9.index.tempstate42",
+             "checkpoint.tmp" + "0a" * 16]
+    kept = ["DiscoGAN.model-notes.tempstate.txt", "mine.tempstate1"]
+    for name in stale + kept:
+        (checkpoint_dir / name).write_bytes(b"")
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=3, save_freq=1))
+    assert called == []
+    assert steps_on_disk(checkpoint_dir) == [8, 9, 10, 11, 12]
+    assert not any((checkpoint_dir / name).exists() for name in stale)
+    assert all((checkpoint_dir / name).exists() for name in kept)

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from discogan.data.demo_data import draw_bag
+from discogan.image_split import split_folder
+from discogan.inference.app_model import AppModel
 from discogan.inference.translator import Translator
+from discogan.train import process_main
 from discogan.translate import translate_images
+from tests.conftest import write_png
 
 
 def draw_sketch(path, size=(500, 400)):
@@ -135,6 +140,31 @@ def test_thicken_sketch_flag_prepares_the_inputs(tiny_run, tmp_path):
                          thicken_sketch=thicken_sketch)
         sheets[thicken_sketch] = np.asarray(Image.open(output / "grid.png"))[:, :64]  # the network's input
     assert sheets[True].astype(int).sum() < sheets[False].astype(int).sum()
+
+
+def test_a_run_on_sketches_split_with_thicken_sketch_thickens_inputs_without_being_told(tmp_path):
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 4), ("val", 2)):
+        for index in range(count):
+            write_png(tmp_path / "drawings" / split / f"{index}_AB.png", np.hstack(draw_bag(rng, 128)))
+    for split in ("train", "val"):
+        split_folder(tmp_path / "drawings", split, resize=64, workers=1, thicken_sketch=True)
+    process_main(dataset_dir=str(tmp_path / "drawings"), epochs=1, batch_size=2, gf=8, df=8, seed=0, print_freq=100,
+                 save_freq=100, checkpoint_dir=str(tmp_path / "checkpoint"), sample_dir=str(tmp_path / "sample"),
+                 log_dir=str(tmp_path / "logs"))
+    run = tmp_path / "checkpoint" / "drawings"
+    assert json.loads((run / "config.json").read_text())["dataset"]["A"] == {
+        "name": "sketch", "sketch": True, "thickened": True}
+    Image.fromarray(pen_sketch(400)).save(tmp_path / "sketch.png")
+    inputs = {}
+    for thicken_sketch in (None, True, False):  # None: as the run's record says
+        output = tmp_path / f"out_{thicken_sketch}"
+        translate_images(tmp_path / "sketch.png", output, checkpoint_dir=run, grid=True, thicken_sketch=thicken_sketch)
+        inputs[thicken_sketch] = np.asarray(Image.open(output / "grid.png"))[:, :64]
+    np.testing.assert_array_equal(inputs[None], inputs[True])
+    assert inputs[True].astype(int).sum() < inputs[False].astype(int).sum()  # an explicit flag still wins
+    with AppModel(run) as model:
+        assert model.thickened and model.domains == ("sketch", "photo") and model.drawable == {"A": True, "B": False}
 
 
 def test_cli_with_grid_flag(tiny_run, tmp_path):

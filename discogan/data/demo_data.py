@@ -5,15 +5,13 @@ once as its black outline sketch on white, like the edges2handbags pairs. Sketch
 `trainB`; the same stems in `valA`/`valB` keep the held-out pairs matched.
 """
 import colorsys
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from discogan.data.image_io import list_images, save_image
-from discogan.util.progress import Progress
+from discogan.data.dataset_record import domain, write_record
+from discogan.data.demo_cache import default_cache_dir, write_once
 
 SCALE = 4  # draw at 4x and downsample for smooth edges
 PRINTS = ("plain", "stripes", "dots", "checks")
@@ -21,11 +19,6 @@ FOLDER_NAME = "demo_bags"
 DOMAIN_NAMES = ("sketch", "bag")  # what trainA and trainB hold, for pages that name the directions
 SHOES_FOLDER_NAME = "demo_shoes"  # the handbags <-> shoes demo (discogan.data.demo_shoes)
 SHOES_DOMAIN_NAMES = ("handbag", "shoe")
-SPLIT_FOLDERS = ("trainA", "trainB", "valA", "valB")  # where both demos draw
-
-
-def default_cache_dir(folder_name=FOLDER_NAME):
-    return Path(os.environ.get("DISCOGAN_CACHE", Path.home() / ".cache" / "discogan")) / folder_name
 
 
 def _colour(rng, lightness):
@@ -134,41 +127,15 @@ def shrink(image, size):
 
 
 def make_demo_dataset(root=None, train_pairs=1000, val_pairs=100, size=64, seed=0):
-    """Write trainA/trainB and valA/valB under `root` unless they are already complete; returns `root`."""
+    """Write trainA/trainB and valA/valB under `root` unless they are already complete, and their dataset.json;
+    returns `root`."""
     def pairs(rng):
         for split, count in (("train", train_pairs), ("val", val_pairs)):
             for index in range(count):
                 sketch, photo = draw_bag(rng, size)
                 yield [(f"{split}A/{index}_AB.png", sketch), (f"{split}B/{index}_AB.png", photo)]
-    return write_once(Path(root or default_cache_dir()), train_pairs + val_pairs, "pairs", pairs,
+    root = write_once(Path(root or default_cache_dir(FOLDER_NAME)), train_pairs + val_pairs, "pairs", pairs,
                       f"{train_pairs} {val_pairs} {size} {seed}", seed)
-
-
-def write_once(root, count, unit, items, stamp, seed, before_complete=None):
-    """Write the files `items(rng)` yields, `count` lists of (path under root, pixels), unless `root` is complete;
-    `before_complete()` writes what goes with them (the shoes demo's print labels) before the set counts as drawn.
-
-    `.complete` (holding `stamp`) is written last, so a drawing cut short starts again; a drawing stamped otherwise
-    (other sizes, or an older version of the drawing) is drawn again, its images removed first so that none of
-    them mixes with the new ones. Returns `root`.
-    """
-    complete = root / ".complete"
-    if complete.is_file():
-        found = complete.read_text().strip()
-        if found == stamp:
-            return root
-        print(f"{root} holds an older drawing ({found!r}, not {stamp!r}): drawing it again", file=sys.stderr)
-        complete.unlink()
-        for folder in SPLIT_FOLDERS:
-            for path in list_images(root / folder) if (root / folder).is_dir() else ():
-                path.unlink()
-    progress = Progress(count, f"drawing the demo dataset in {root}", unit=unit)
-    for files in items(np.random.default_rng(seed)):
-        for relative, pixels in files:
-            save_image(root / relative, pixels)
-        progress.update()
-    progress.close()
-    if before_complete:
-        before_complete()
-    complete.write_text(stamp + "\n")
+    sketch, bag = DOMAIN_NAMES
+    write_record(root, domain(sketch, sketch=True), domain(bag), size)
     return root

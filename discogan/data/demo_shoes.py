@@ -16,8 +16,10 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from discogan.data.dataset_record import domain, write_record
+from discogan.data.demo_cache import default_cache_dir, write_once
 from discogan.data.demo_data import (SCALE, SHOES_DOMAIN_NAMES, SHOES_FOLDER_NAME, bag_shapes, bag_photo,
-                                     default_cache_dir, paste_textured, print_texture, shade, shrink, write_once)
+                                     paste_textured, print_texture, shade, shrink)
 from discogan.data.labels import write_labels
 
 PALETTE = {"red": (196, 30, 45), "pink": (236, 112, 170), "orange": (240, 128, 32), "yellow": (242, 200, 36),
@@ -176,7 +178,8 @@ def draw_shoe(rng, entry, size=64):
 
 
 def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed=0):
-    """Write trainA/trainB (bags, shoes) and valA/valB under `root` unless they are already complete; returns root.
+    """Write trainA/trainB (bags, shoes) and valA/valB under `root` unless they are already complete, and their
+    dataset.json; returns root.
 
     The train bags and shoes are independent draws; val bag i and val shoe i share their palette entry.
     """
@@ -184,19 +187,21 @@ def make_shoes_dataset(root=None, train_count=1000, val_count=100, size=64, seed
     root = Path(root or default_cache_dir(SHOES_FOLDER_NAME))
     prints = {}  # each image's print, recorded as it is drawn, for evaluate's print judge
 
-    def drawn(folder, index, entry, domain, draw, rng):
-        path = f"{folder}/{index:04d}_{entry.label()}_{domain}.png"
+    def drawn(folder, index, entry, domain_name, draw, rng):
+        path = f"{folder}/{index:04d}_{entry.label()}_{domain_name}.png"
         prints[path] = entry.print_name
         return [(path, draw(rng, entry, size))]
 
     def images(rng):
-        for folder, domain, draw in (("trainA", bag, draw_palette_bag), ("trainB", shoe, draw_shoe)):
+        for folder, domain_name, draw in (("trainA", bag, draw_palette_bag), ("trainB", shoe, draw_shoe)):
             for index in range(train_count):
-                yield drawn(folder, index, random_entry(rng), domain, draw, rng)
+                yield drawn(folder, index, random_entry(rng), domain_name, draw, rng)
         for index in range(val_count):
             entry = random_entry(rng)
             yield drawn("valA", index, entry, bag, draw_palette_bag, rng)
             yield drawn("valB", index, entry, shoe, draw_shoe, rng)
-    return write_once(root, 2 * (train_count + val_count), "images", images,
-                      f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD} labels", seed,
-                      before_complete=lambda: write_labels(root, {"print": prints}))
+    write_once(root, 2 * (train_count + val_count), "images", images,
+               f"{train_count} {val_count} {size} {seed} shades {SHADE_SPREAD} labels", seed,
+               before_complete=lambda: write_labels(root, {"print": prints}))
+    write_record(root, domain(bag), domain(shoe), size)
+    return root

@@ -9,7 +9,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif")  # the formats training decodes: data.TF_FORMATS
+# The formats the commands and the app read, with the extensions a folder's images are listed by; training decodes
+# those of pipeline.TF_FORMATS and names the others it skips.
+IMAGE_FORMATS = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "WebP": (".webp",), "BMP": (".bmp",), "GIF": (".gif",),
+                 "TIFF": (".tif", ".tiff")}
+IMAGE_EXTENSIONS = tuple(extension for extensions in IMAGE_FORMATS.values() for extension in extensions)
 
 
 class ImageError(ValueError):
@@ -107,7 +111,7 @@ def give_ordinary_permissions(path):
     os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
 
 
-def _write_atomically(path, write):
+def write_atomically(path, write):
     """Call write(stream) on a temporary sibling of `path`, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,14 +134,14 @@ def copy_file(source, path):
     def write(stream):
         with open(source, "rb") as original:
             shutil.copyfileobj(original, stream)
-    _write_atomically(path, write)
+    write_atomically(path, write)
 
 
 def save_image(path, array):
     """Write an HxWx3 uint8 array atomically, in the format its extension names (PNG if unknown)."""
     image_format = Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
     options = {"quality": 95} if image_format == "JPEG" else {}
-    _write_atomically(path, lambda stream: Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
+    write_atomically(path, lambda stream: Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
         stream, format=image_format, **options))
 
 

@@ -147,9 +147,10 @@ def generator_losses(cycle, config, lambda_l2):
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
     config.feature_matching > 0: (1 - f) * gan + f * fm; plus, when their weights are set, the identity loss
     (CycleGAN's G(target) ~ target, L1), the colour loss, which may weigh each direction apart (bag -> shoe
-    needs a harder pull than shoe -> bag), and the texture loss. Every entry of the returned dict is logged to TensorBoard.
+    needs a harder pull than shoe -> bag), and the texture loss, which may too. Every entry of the returned dict
+    is logged to TensorBoard.
     """
-    terms, colour_weights = {}, config.colour_weights()
+    terms, colour_weights, texture_weights = {}, config.colour_weights(), config.direction_weights("lambda_texture")
     for name, direction in cycle.items():
         terms[f"recon_loss_{name}"] = mse(direction.round_trip, direction.source)
         terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
@@ -165,9 +166,9 @@ def generator_losses(cycle, config, lambda_l2):
         if colour_weights[name]:
             terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated, config.colour_chroma)
             total += colour_weights[name] * terms[f"colour_loss_{name}"]
-        if config.lambda_texture:
+        if texture_weights[name]:
             terms[f"texture_loss_{name}"] = texture_loss(direction.source, direction.translated)
-            total += config.lambda_texture * terms[f"texture_loss_{name}"]
+            total += texture_weights[name] * terms[f"texture_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms

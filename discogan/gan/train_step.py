@@ -62,8 +62,9 @@ def build_train_step(x_a, x_b, learning_rate, global_step, config=TrainConfig(),
     Built from input tensors so that DiscoGAN (tf.data from image folders) and benchmarks/bench_train.py
     (in-memory images) train the very same graph. `precision` is the one the session will use
     (discogan.runtime.precision): the convs' gradients take their fastest forms for it (discogan.gan.cpu_forms),
-    and float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of each side (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the
-    pooled fakes, g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
+    and float16 adds loss scaling to the optimisers. Returns a namespace with the loss terms of each side
+    (`g_losses`, `d_losses`, and `losses` holding both), the reconstruction weight `lambda_l2`, the pooled fakes,
+    g_train, d_train, iteration_ops and `weight_average` (the generators' averaged weights, a
     discogan.gan.weight_average.WeightAverage, when `config.ema_decay` is set; else None).
     """
     with faster_gradients(precision):

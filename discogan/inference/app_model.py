@@ -8,7 +8,6 @@ command would write. discogan.app serves it over HTTP; the tests call it directl
 import collections
 import contextlib
 import io
-import re
 import threading
 from pathlib import Path
 
@@ -16,7 +15,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from discogan.data import demo_data
-from discogan.data.image_io import ImageError, ImageTooLarge, encode_png, list_images, read_image, resize_lanczos
+from discogan.data.dataset_record import folder_names, run_domain, thickened
+from discogan.data.image_io import (IMAGE_FORMATS, ImageError, ImageTooLarge, encode_png, list_images, read_image,
+                                   resize_lanczos)
 from discogan.gan.networks import GENERATOR_SCOPES
 from discogan.inference.evaluation import is_sketch_domain
 from discogan.inference.translator import SKETCH_SCALE, check_direction, open_translator
@@ -29,9 +30,6 @@ MAX_PIXELS = 25_000_000  # checked from the file's header, before decoding: a sm
 PIXELS_IN_FLIGHT = MAX_PIXELS + 4_000_000
 EXAMPLES_PER_DOMAIN = 4
 EXAMPLE_SIZE = 64  # the examples' size when they are told apart as sketches or photos
-# Dataset folder words as the page names one image: edges2handbags opens as "sketch -> handbag".
-SINGULAR_NAMES = {"edges": "sketch", "sketches": "sketch", "handbags": "handbag", "bags": "bag", "shoes": "shoe",
-                  "photos": "photo", "faces": "face", "cars": "car", "chairs": "chair"}
 DEMO_DOMAIN_NAMES = {demo_data.FOLDER_NAME: demo_data.DOMAIN_NAMES,
                      demo_data.SHOES_FOLDER_NAME: demo_data.SHOES_DOMAIN_NAMES}
 
@@ -58,25 +56,34 @@ def run_record(checkpoint_dir):
     return checkpoint.load_config(folder) if (folder / checkpoint.CONFIG_FILE).is_file() else None
 
 
+def recorded_dataset(record):
+    """The dataset folder config.json `record` names, or None: a SavedModel records none, and a config.json edited
+    to hold something else than a path (a number, a list) names none either."""
+    folder = record.get("dataset_dir") if record else None
+    return Path(folder) if isinstance(folder, str) and folder else None
+
+
 def domain_names(record):
-    """(name of A, name of B) for the page, one image of each: a demo's own names, sketch and handbag from a dataset
-    folder named edges2handbags, handbag and shoe from handbags2shoes, else A and B."""
-    folder = Path(record["dataset_dir"]).name if record and record.get("dataset_dir") else ""
-    if folder in DEMO_DOMAIN_NAMES:
-        return DEMO_DOMAIN_NAMES[folder]
-    named = re.fullmatch(r"([a-z]+)2([a-z]+)", folder, re.IGNORECASE)
-    return tuple(SINGULAR_NAMES.get(word.lower(), word) for word in named.groups()) if named else ("A", "B")
+    """(name of A, name of B) for the page, one image of each, as the run's dataset.json named them; for a run
+    trained before datasets were recorded, from its dataset folder's name: a demo's own names, sketch and handbag
+    from edges2handbags, handbag and shoe from handbags2shoes, else A and B."""
+    recorded = [run_domain(record, letter) for letter in "AB"]
+    if all(recorded):
+        return tuple(entry["name"] for entry in recorded)
+    dataset = recorded_dataset(record)
+    folder = dataset.name if dataset else ""
+    return DEMO_DOMAIN_NAMES.get(folder) or folder_names(folder) or ("A", "B")
 
 
 def example_files(record):
     """{"A": paths, "B": paths}: the first few images of each domain of the run's dataset, held-out ones (valA/valB)
     where there are any; none when the run names no dataset or its folder is gone."""
-    examples = {"A": [], "B": []}
-    if not (record and record.get("dataset_dir")):
+    examples, dataset = {"A": [], "B": []}, recorded_dataset(record)
+    if not dataset:
         return examples
     for domain in examples:
         for split in ("val", "train"):
-            folder = Path(record["dataset_dir"]) / f"{split}{domain}"
+            folder = dataset / f"{split}{domain}"
             files = list_images(folder, warn=False) if folder.is_dir() else []
             if files:
                 examples[domain] = files[:EXAMPLES_PER_DOMAIN]
@@ -84,12 +91,17 @@ def example_files(record):
     return examples
 
 
-def drawable_domains(examples):
-    """{"A": bool, "B": bool}: whether a domain's images are sketches (evaluation.is_sketch_domain on its examples),
-    which the page offers a drawing pad for; photos get an upload zone instead. Without examples (a SavedModel, a
-    moved dataset) nothing is known and both keep the pad."""
+def drawable_domains(examples, record=None):
+    """{"A": bool, "B": bool}: whether a domain's images are sketches, which the page offers a drawing pad for;
+    photos get an upload zone instead. The run's dataset.json says so; for a run trained before datasets were
+    recorded, evaluation.is_sketch_domain on its examples. Without either (a SavedModel, a moved dataset) nothing
+    is known and both keep the pad."""
     drawable = {}
     for domain, files in examples.items():
+        recorded = run_domain(record, domain)
+        if recorded:
+            drawable[domain] = bool(recorded.get("sketch"))
+            continue
         images = []
         for path in files:
             try:  # at one size, so that each example counts alike
@@ -117,7 +129,7 @@ def decode_upload(data):
                           f"the limit is {MAX_PIXELS / 1e6:g} megapixels.") from None
     except ImageError as error:
         if isinstance(error.__cause__, UnidentifiedImageError):
-            raise UploadError("This file is not an image that can be read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from None
+            raise UploadError(f"This file is not an image that can be read ({', '.join(IMAGE_FORMATS)}).") from None
         raise UploadError(f"This image cannot be read: {error.__cause__}.") from None
 
 
@@ -169,10 +181,11 @@ class AppModel:
 
     def __init__(self, checkpoint_dir=None, saved_model=None):
         self.source = Path(saved_model or checkpoint_dir)
-        self.record = None if saved_model else run_record(checkpoint_dir)
+        self.record = None if saved_model else checkpoint.run_record(checkpoint_dir)
         self.domains = domain_names(self.record)
         self.examples = example_files(self.record)
-        self.drawable = drawable_domains(self.examples)
+        self.drawable = drawable_domains(self.examples, self.record)
+        self.thickened = any(thickened(self.record, domain) for domain in "AB")  # the page's starting tick
         self._lock = threading.Lock()
         self._pixels = PixelBudget(PIXELS_IN_FLIGHT)
         self.translators = {}

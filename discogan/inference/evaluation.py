@@ -1,23 +1,24 @@
 """Translation quality of a model: the numbers behind `python -m discogan.evaluate` and training's eval/ scalars.
 
-Both generators run in inference mode over the split's A and B images. Reported per direction (a2b, b2a):
-cycle reconstruction error, and on paired splits (the same file stem in valA and valB, as image_split writes)
-L1, PSNR, SSIM, for a sketch output domain edge F1, and the faithfulness of the coarse structure (agreement with
-the true counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no
-pairs, the diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance
-between real and generated patches; where both domains are photos (handbags <-> shoes), whether each translation
-keeps its input object's colour, palette and texture (discogan/scores/colour_metrics.py); and what small judges
-trained on the split's own images make of the translations: do they read as the target domain, do they wear
-their input's print where the split records prints (discogan/inference/judges.py). Four reference points give the numbers a scale: the same network untrained
-(same seed), the trivial translator that outputs the target domain's mean image, a realistic translator that
-ignores its input (each translation is the real target-domain image of the next input), and the identity,
-perfectly faithful but not realistic. See discogan/scores/metrics.py.
+Both generators run in inference mode over the split's A and B images. Reported per direction (a2b, b2a): cycle
+reconstruction error, and on paired splits (the same file stem in valA and valB, as image_split writes) L1, PSNR,
+SSIM, for a sketch output domain edge F1, and the faithfulness of the coarse structure (agreement with the true
+counterpart, and retrieval@1: is the counterpart the best match among all targets?); plus, needing no pairs, the
+diversity of the outputs' structure (mode collapse scores ~0) and the sliced Wasserstein distance between real and
+generated patches; where both domains are photos (handbags <-> shoes), whether each translation keeps its input
+object's colour, palette and texture (discogan/scores/colour_metrics.py); and what small judges trained on the
+split's own images make of the translations: do they read as the target domain, do they wear their input's print
+where the split records prints (discogan/inference/judges.py). Four reference points give the numbers a scale: the
+same network untrained (same seed), the trivial translator that outputs the target domain's mean image, a realistic
+translator that ignores its input (each translation is the real target-domain image of the next input), and the
+identity, perfectly faithful but not realistic. See discogan/scores/metrics.py.
 """
 from pathlib import Path
 
 import numpy as np
 
 from discogan.data import pipeline
+from discogan.data.dataset_record import run_domain
 from discogan.data.image_io import list_images, to_uint8
 from discogan.gan import networks
 from discogan.gan.weight_average import has_averages
@@ -61,6 +62,15 @@ def sketch_output(sketch_domain, images_a, images_b):
     if sketch_domain == "auto":
         return is_sketch_domain(images_b), is_sketch_domain(images_a)
     return sketch_domain == "B", sketch_domain == "A"
+
+
+def recorded_sketch_domain(record):
+    """The sketch_domain a run's dataset.json implies (A, B or none); auto, to detect it, where it records nothing."""
+    entries = [run_domain(record, letter) for letter in "AB"]
+    if not all(entries):
+        return "auto"
+    sketches = [letter for letter, entry in zip("AB", entries) if entry.get("sketch")]
+    return sketches[0] if len(sketches) == 1 else "none" if not sketches else "auto"
 
 
 def direction_scores(images, paired, sketch_output, colour, seed, judged):
@@ -187,6 +197,8 @@ def evaluate_checkpoint(checkpoint_dir, dataset_dir, split="val", limit=None, ba
     check_whole("batch_size", batch_size)
     folder, prefix, record = checkpoint.resolve_checkpoint(checkpoint_dir)
     architecture = networks.Architecture.of(record)
+    if sketch_domain == "auto":
+        sketch_domain = recorded_sketch_domain(record)
     images_a, images_b, paired = load_split(dataset_dir, split, architecture.image_size, limit)
     results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
                "count": {"A": len(images_a), "B": len(images_b)}}

@@ -14,6 +14,11 @@ from typing import Optional, Tuple, Union
 from discogan.options.checks import augmentations, check_image_size, check_precision, check_whole
 from discogan.options.presets import RECIPES
 
+FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a larger weight is infinite in the training graph
+GRAPH_NUMBERS = ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
+                 "colour_chroma", "weight_decay")
+PER_DIRECTION = ("lambda_colour", "lambda_texture")  # weights that may differ between A -> B and B -> A  # the options that become float32 constants of the training graph
+
 
 def option(default, help_text):
     return field(default=default, metadata={"help": help_text})
@@ -42,8 +47,9 @@ class TrainConfig:
     colour_chroma: float = option(1.0, "weight of chroma (hue and saturation) against lightness in the colour loss's "
                                        "mean colour: 1 weighs red, green and blue alike; above 1 keeps a bright bag's "
                                        "shoe from fading towards the grey, brown and black most shoes are")
-    lambda_texture: float = option(0.0, "weight of the texture loss: each translation keeps the print of its input "
-                                        "object, the second moments of its lightness's oriented derivatives (0: off)")
+    lambda_texture: Union[float, Tuple[float, float]] = option(
+        0.0, "weight of the texture loss: each translation keeps the print of its input object, the second moments of "
+             "its lightness's oriented derivatives (0: off); two weights, A -> B then B -> A, weigh the directions apart")
     ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this decay "
                                    "(e.g. 0.999) and translate with it: samples, evaluation, translate, export, the "
                                    "app (0: off, the last weights)")
@@ -80,6 +86,9 @@ class TrainConfig:
     log_dir: str = option("logs", "TensorBoard events go to log_dir/<run>")
     print_freq: int = option(5, "write a sample picture every N iterations (0: only by --sample_seconds)")
     sample_seconds: float = option(0, "also write a sample picture every this many seconds of training (0: off)")
+    log_every_iteration: bool = option(False, "print the book's progress line for every iteration; without it one "
+                                              "status line is rewritten in place on a terminal, or printed every "
+                                              "10 s in a file or pipe")
     save_freq: int = option(10, "save a checkpoint every N iterations (0: only by --save_seconds); always at the end")
     save_seconds: float = option(0, "also save a checkpoint every this many seconds of training (0: off)")
     eval_freq: int = option(0, "every N iterations, evaluate on valA/valB, scored beside the training (0: off)")
@@ -109,25 +118,31 @@ class TrainConfig:
             raise ValueError(f"--fine_size ({self.fine_size}) must equal --image_size ({self.image_size})")
         if self.load_size < self.fine_size:
             raise ValueError(f"--load_size ({self.load_size}) must be at least --fine_size ({self.fine_size})")
-        for flag in ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
-                     "colour_chroma", "weight_decay", "time_limit", "sample_seconds", "save_seconds", "worker_timeout"):
+        for flag in (*GRAPH_NUMBERS, "time_limit", "sample_seconds", "save_seconds", "worker_timeout"):
             value, bound = getattr(self, flag), "> 0" if flag == "l_r" else ">= 0"
-            values = self.colour_weights().values() if flag == "lambda_colour" else [value]
-            if not all(isinstance(number, (int, float)) and math.isfinite(number)
+            values = self.direction_weights(flag).values() if flag in PER_DIRECTION else [value]
+            largest = FLOAT32_MAX if flag in GRAPH_NUMBERS else math.inf
+            if not all(isinstance(number, (int, float)) and math.isfinite(number) and number <= largest
                        and (number > 0 if flag == "l_r" else number >= 0) for number in values):
-                raise ValueError(f"--{flag} must be a number {bound}, got {value!r}")
+                holds = f" that float32 holds (at most {FLOAT32_MAX:.4g})" if flag in GRAPH_NUMBERS else ""
+                raise ValueError(f"--{flag} must be a number {bound}{holds}, got {value!r}")
         if not (isinstance(self.ema_decay, (int, float)) and 0.0 <= self.ema_decay < 1.0):
             raise ValueError(f"--ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got {self.ema_decay!r}")
         if not 0.0 <= self.feature_matching <= 1.0:
             raise ValueError(f"--feature_matching must lie in [0, 1], got {self.feature_matching!r}")
 
-    def colour_weights(self):
-        """{"a2b": weight, "b2a": weight} of the colour loss, from --lambda_colour's one weight or two."""
-        weights = self.lambda_colour
+    def direction_weights(self, flag):
+        """{"a2b": weight, "b2a": weight} of a loss weighed per direction (PER_DIRECTION), from its flag's one weight
+        or two."""
+        weights = getattr(self, flag)
         pair = tuple(weights) if isinstance(weights, (list, tuple)) else (weights, weights)
         if len(pair) != 2:
-            raise ValueError(f"--lambda_colour takes one weight or two (A -> B, B -> A), got {weights!r}")
+            raise ValueError(f"--{flag} takes one weight or two (A -> B, B -> A), got {weights!r}")
         return dict(zip(("a2b", "b2a"), pair))
+
+    def colour_weights(self):
+        """{"a2b": weight, "b2a": weight} of the colour loss."""
+        return self.direction_weights("lambda_colour")
 
     @classmethod
     def create(cls, recipe="book", **flags):

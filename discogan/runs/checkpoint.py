@@ -48,6 +48,12 @@ def load_config(checkpoint_dir):
     return record
 
 
+def run_record(checkpoint_dir):
+    """config.json of the run behind a checkpoint folder or prefix; None for a SavedModel, which records no run."""
+    folder = Path(checkpoint_dir) if Path(checkpoint_dir).is_dir() else Path(checkpoint_dir).parent
+    return load_config(folder) if (folder / CONFIG_FILE).is_file() else None
+
+
 def latest_checkpoint(checkpoint_dir):
     """The newest checkpoint prefix in `checkpoint_dir`, or None when there is none."""
     if not Path(checkpoint_dir).is_dir():
@@ -119,6 +125,15 @@ def remove_checkpoint(prefix):
     """Delete the files of the checkpoint at `prefix` (index, data shards, meta graph, a save's temporaries)."""
     for path in Path(prefix).parent.glob(f"{Path(prefix).name}.*"):
         path.unlink()
+
+
+def remove_temporaries(checkpoint_dir):
+    """Delete what saves killed part-way (kill -9, a power cut) left: TensorFlow's unfinished checkpoint files
+    (`<prefix>.index.tempstate<n>`) and state file updates (`checkpoint.tmp<uuid>`), nothing else."""
+    left = re.compile(rf"{re.escape(MODEL_NAME)}-\d+\.(index|data-\d+-of-\d+)\.tempstate\d+|checkpoint\.tmp[0-9a-f]{{32}}")
+    for path in Path(checkpoint_dir).iterdir() if Path(checkpoint_dir).is_dir() else ():
+        if left.fullmatch(path.name) and path.is_file():
+            path.unlink()
 
 
 def remove_failed_save(checkpoint_dir, step):

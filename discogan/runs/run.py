@@ -1,6 +1,4 @@
-"""A training run's checkpoints over its life: resume from the newest intact one, save, keep the newest five, and
-move an earlier run aside for --fresh."""
-import shutil
+"""A training run's checkpoints over its life: resume from the newest intact one, save, keep the newest five."""
 import time
 from pathlib import Path
 
@@ -12,15 +10,6 @@ from discogan.runtime.precision import LOSS_SCALE_SCOPE
 from discogan.runtime.tf_compat import tf, v1
 
 KEEP_CHECKPOINTS = 5  # the newest checkpoints kept on disk, across restarts too
-
-
-def archive_folder(folder):
-    """Move an earlier run's folder aside (never delete it) so a fresh run starts empty."""
-    folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
-        target = folder.with_name(f"{folder.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
-        shutil.move(str(folder), str(target))
-        print(f"moved the earlier run's {folder} to {target}")
 
 
 def check_same_run(record, config, dataset_dir, checkpoint_dir):
@@ -44,14 +33,20 @@ class RunCheckpoints:
     def __init__(self, folder):
         self.folder = Path(folder)
         self.saver = v1.train.Saver(max_to_keep=KEEP_CHECKPOINTS, save_relative_paths=True)  # the folder can move
-        self.stale = []  # found beyond KEEP_CHECKPOINTS on resume; deleted once a new one is saved
+        self.on_disk = []  # (prefix, time saved) of the run's checkpoints, oldest first
 
     def save(self, session, step):
-        """Save the checkpoint of `step`, then delete the stale ones a resume found beyond KEEP_CHECKPOINTS.
+        """Save the checkpoint of `step`, then delete all but the newest KEEP_CHECKPOINTS.
 
-        No meta graph: nothing reads it (translate and export rebuild the graph from config.json). A failed save
-        removes what it wrote and ends the run in one line.
+        The deleting is done here: the Saver's own goes through a deprecated TensorFlow function that warns, so
+        the Saver is only ever told of the checkpoints it keeps. No meta graph: nothing reads it (translate and
+        export rebuild the graph from config.json). A failed save removes what it wrote and ends the run in one line.
         """
+        prefix = str(self.folder / f"{checkpoint.MODEL_NAME}-{step}")
+        older = [saved for saved in self.on_disk if saved[0] != prefix]
+        cut = max(len(older) - KEEP_CHECKPOINTS + 1, 0)
+        stale, kept = older[:cut], older[cut:]
+        self.saver.set_last_checkpoints_with_time(list(kept))  # a copy: the Saver appends to the list it holds
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.saver.save(session, str(self.folder / checkpoint.MODEL_NAME), global_step=step,
@@ -60,27 +55,27 @@ class RunCheckpoints:
             checkpoint.remove_failed_save(self.folder, step)
             raise OSError(f"could not save the checkpoint of step {step} in {self.folder}: "
                           f"{checkpoint.failure_reason(error)}; the checkpoints saved before it are kept") from error
-        for prefix in self.stale:
-            checkpoint.remove_checkpoint(prefix)
-        self.stale = []
+        for old, _ in stale:
+            checkpoint.remove_checkpoint(old)
+        self.on_disk = [*kept, (path, time.time())]
         return path
 
     def resume(self, session, check_record, pool_size):
         """Restore the newest intact checkpoint into `session`, after `check_record(config.json)`; None when there is
         none, else its prefix.
 
-        The Saver only prunes checkpoints it knows, so it is told of those on disk: the newest KEEP_CHECKPOINTS are
-        kept across restarts, older ones go at the next save.
+        Every checkpoint on disk counts towards KEEP_CHECKPOINTS, so the newest are kept across restarts and older
+        ones go at the next save; the temporaries of a save killed part-way go now.
         """
+        checkpoint.remove_temporaries(self.folder)
         prefixes = checkpoint.checkpoint_prefixes(self.folder)
+        self.on_disk = [(prefix, Path(f"{prefix}.index").stat().st_mtime) for prefix in prefixes]
         if not prefixes:
             return None
         check_record(checkpoint.load_config(self.folder))
         prefix = checkpoint.restore_newest_intact(
             prefixes[::-1], lambda prefix: self.restore(session, prefix, pool_size),
             f"no checkpoint in {self.folder} reads back whole: pass --fresh to move them aside and start again")
-        self.saver.recover_last_checkpoints(prefixes[-KEEP_CHECKPOINTS:])
-        self.stale = prefixes[:-KEEP_CHECKPOINTS]
         return prefix
 
     def restore(self, session, prefix, pool_size):

@@ -1,20 +1,24 @@
 """The book's DiscoGAN class: where the training step's graph (discogan.gan), the loop (discogan.training.loop) and
 the run's checkpoints (discogan.runs) meet, under the book's method names."""
 import signal
+from functools import partial
 from pathlib import Path
 
 from discogan.data import pipeline
+from discogan.data.dataset_record import read_record
 from discogan.data.image_io import make_grid, save_image, to_uint8
+from discogan.data.output_folders import archive_folder
 from discogan.gan import networks
 from discogan.gan.train_step import build_train_step, linear_decay_learning_rate, training_session_config
 from discogan.inference import evaluation
 from discogan.options.config import TrainConfig
 from discogan.runs import checkpoint
-from discogan.runs.run import RunCheckpoints, archive_folder, check_same_run
+from discogan.runs.run import RunCheckpoints, check_same_run
 from discogan.runtime.precision import choose
 from discogan.runtime.tf_compat import tf, v1
 from discogan.training import distributed
-from discogan.training.loop import TrainingLoop
+from discogan.training.loop import EvalParts, LoopParts, TrainingLoop, picture_value
+from discogan.training.progress_gif import write_progress_gif
 from discogan.util.stops import Stopped, stops_held
 
 
@@ -49,7 +53,7 @@ class DiscoGAN:
         self.dataset_dir = Path(dataset_dir)
         self.eval_images = (evaluation.load_split(self.dataset_dir, "val", config.image_size, config.eval_count)
                             if config.eval_freq else None)
-        self.eval_history = []
+        self.evaluations = []  # what the last training's evaluations scored, as the loop returned them
         self.files_a = pipeline.domain_files(self.dataset_dir / "trainA", config.batch_size)
         self.files_b = pipeline.domain_files(self.dataset_dir / "trainB", config.batch_size)
         self.batch_ids = pipeline.iterations_per_epoch(self.files_a, self.files_b, config.train_size, config.batch_size)
@@ -65,10 +69,11 @@ class DiscoGAN:
             self.build_network()
 
     def record(self):
-        """config.json: the whole config (the dataset folder made absolute), the precision --precision chose at the
-        start and the versions that wrote it."""
+        """config.json: the whole config (the dataset folder made absolute), what the dataset's dataset.json records
+        of its domains (None when it has none), the precision --precision chose at the start and the versions that
+        wrote it."""
         return {**self.config.record(), "dataset_dir": str(self.dataset_dir.resolve()),
-                "precision_used": self.precision}
+                "dataset": read_record(self.dataset_dir), "precision_used": self.precision}
 
     def build_network(self):
         """Training graph (batch statistics), inference graph for samples (moving averages, and the averaged
@@ -121,14 +126,17 @@ class DiscoGAN:
     def train_network(self):
         """Train from the newest intact checkpoint (or from scratch) to `epochs`; returns the last step.
 
-        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped. config.json is written when a run
-        starts, never on resume, so it keeps recording what the checkpoints learned from.
+        Ctrl-C or SIGTERM saves a checkpoint, then raises TrainingStopped; either way the samples so far become
+        sample_dir/progress.gif. config.json is written when a run starts, never on resume, so it keeps recording
+        what the checkpoints learned from.
         """
         config = self.config
         chief = distributed.is_chief(self.strategy)
         if config.fresh and chief:
             for folder in (self.checkpoint_dir, self.log_dir, self.sample_dir):
-                archive_folder(folder)
+                target = archive_folder(folder)
+                if target:
+                    print(f"moved the earlier run's {folder} to {target}")
         session_config = distributed.session_config(self.strategy, training_session_config(self.precision),
                                                     config.worker_timeout)
         server = distributed.start_server(self.strategy, session_config)
@@ -144,8 +152,7 @@ class DiscoGAN:
             step = int(self.sess.run(self.global_step))
             if self.at_end(step):
                 return step
-            writer = (v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph) if chief
-                      else distributed.UnwrittenLogs())
+            self.writer = writer = self.summary_writer(resumed) if chief else distributed.UnwrittenLogs()
             self.sample_images = (pipeline.load_samples(self.files_a, config.image_size, SAMPLE_COUNT),
                                   pipeline.load_samples(self.files_b, config.image_size, SAMPLE_COUNT))
             print(f"training {self.dataset_dir} (recipe {config.recipe}): {len(self.files_a)} A / "
@@ -154,16 +161,36 @@ class DiscoGAN:
                   f"samples in {self.sample_dir}\nprecision {self.precision} ({self.precision_reason})", flush=True)
             # Also around the last save, so a second Ctrl-C cannot cut it short.
             with stops_held(announce_stop, act_at_end=False) as stops:
-                loop = TrainingLoop(self, writer, stops)
+                loop = TrainingLoop(self.loop_parts(), config, writer, stops)
                 with distributed.worker_loss(self):
                     step = loop.run(step)
-                loop.finish(step)
-            writer.close()
+                self.evaluations = loop.finish(step)
+                if chief:
+                    write_progress_gif(self.sample_dir)
         if stops:
             raise TrainingStopped(stops[0], f"{signal.Signals(stops[0]).name}: stopped at step {step} of "
                                             f"{self.total_steps}, saved in {self.checkpoint_dir}; the same command "
                                             f"goes on from there")
         return step
+
+    def summary_writer(self, resumed):
+        """The TensorBoard writer of log_dir, with the graph on a fresh run; an OSError naming the folder when it
+        cannot be written."""
+        try:
+            return v1.summary.FileWriter(str(self.log_dir), None if resumed else self.graph)
+        except tf.errors.OpError as error:
+            raise OSError(f"could not write the TensorBoard logs in {self.log_dir}: "
+                          f"{checkpoint.failure_reason(error)}") from error
+
+    def loop_parts(self):
+        """What the training loop uses of this model, and nothing else."""
+        config = self.config
+        scoring = None if self.eval_images is None else EvalParts(
+            self.eval_images, self.translate_samples, self.cycle_picture,
+            partial(evaluation.split_judges, self.dataset_dir, "val", config.image_size, config.eval_count,
+                    config.seed or 0))
+        return LoopParts(self.sess, self.iteration_fetches, self.total_steps, self.batch_ids, self.sample_model,
+                         self.save_model, scoring, self.checkpoint_dir, self.log_dir, self.sample_dir)
 
     def at_end(self, step):
         """True when a resumed run has nothing left to train; one past the end of --epochs is refused.
@@ -196,9 +223,13 @@ class DiscoGAN:
                           for i in range(min(len(real_a), len(real_b)))])
 
     def sample_model(self, epoch, idx):
-        """Write the cycle picture of the fixed sample images to sample_dir/train_EE_IIII.png."""
+        """Write the cycle picture of the fixed sample images to sample_dir/train_EE_IIII.png and to TensorBoard
+        (images/train at the iteration's step); returns the file's path."""
         path = self.sample_dir / f"train_{epoch:02d}_{idx:04d}.png"
-        save_image(path, self.cycle_picture(*self.sample_images))
+        picture = self.cycle_picture(*self.sample_images)
+        save_image(path, picture)
+        self.writer.add_summary(v1.Summary(value=[picture_value("images/train", picture)]),
+                                epoch * self.batch_ids + idx + 1)
         return path
 
     def save_model(self, step):
