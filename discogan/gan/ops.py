@@ -4,6 +4,7 @@ Every op opens its own variable_scope, so variables read `generator_AB/dwn2/conv
 Data layout is NHWC, the layout TensorFlow's CPU (oneDNN) and GPU (cuDNN) kernels all support.
 """
 import contextlib
+import threading
 
 from discogan.gan.cpu_forms import IMAGE_SIDE_MAX_CHANNELS, block_conv2d_transpose, is_4x4_stride_2_same
 from discogan.runtime.tf_compat import tf, v1
@@ -67,8 +68,9 @@ def conv2d_transpose(x, filters, name, kernel=4, stride=2, padding="SAME"):
 def batch_norm(x, name, training):
     """Fused batch norm: batch statistics and moving-average updates in training, moving averages otherwise.
 
-    In training the moving-average assignments go to the UPDATE_OPS collection; the train op must run them
-    (see `collect_update_ops`). Outside training the output of one image never depends on the rest of the batch.
+    In training the batch statistics go to this thread's innermost `collect_update_ops` block, which makes the
+    moving-average updates the train op must run. Outside training the output of one image never depends on the
+    rest of the batch.
     """
     channels = x.shape[-1]
     with v1.variable_scope(name):
@@ -83,9 +85,10 @@ def batch_norm(x, name, training):
                                              epsilon=BATCH_NORM_EPSILON, is_training=False)
             return y
         y, mean, variance = v1.nn.fused_batch_norm(x, gamma, beta, epsilon=BATCH_NORM_EPSILON, is_training=True)
-        for moving, batch_value in ((moving_mean, mean), (moving_variance, variance)):
-            v1.add_to_collection(v1.GraphKeys.UPDATE_OPS,
-                                 v1.assign_sub(moving, (1.0 - BATCH_NORM_DECAY) * (moving - batch_value)))
+        blocks = _open_blocks()
+        if blocks:
+            for average, batch_value in ((moving_mean, mean), (moving_variance, variance)):
+                blocks[-1].setdefault(average.name, (average, []))[1].append(batch_value)
         return y
 
 
@@ -93,11 +96,34 @@ def lrelu(x, alpha=0.2):
     return tf.nn.leaky_relu(x, alpha)
 
 
+_collecting = threading.local()
+
+
+def _open_blocks():
+    """This thread's open `collect_update_ops` blocks, innermost last: each maps a moving average's name to the
+    variable and the batch statistics of its passes."""
+    if not hasattr(_collecting, "blocks"):
+        _collecting.blocks = []
+    return _collecting.blocks
+
+
 @contextlib.contextmanager
 def collect_update_ops():
-    """Yield a list that receives the batch-norm update ops created inside the `with` block."""
-    collection = v1.get_collection_ref(v1.GraphKeys.UPDATE_OPS)
-    start = len(collection)
-    created = []
-    yield created
-    created.extend(collection[start:])
+    """Yield a list that receives, when the block ends, the moving-average updates of the batch-norm passes this
+    thread built inside it: one op per average, moved by the sum of its passes' moves from the step's value.
+
+    One op per average leaves no race between two passes' reads and writes of one variable. Per thread, not a slice
+    of the graph's UPDATE_OPS collection: tf.distribute builds each replica in a thread of its own on one shared
+    graph, so a slice took in the other replicas' updates, those of passes that must not move the averages among
+    them.
+    """
+    created, statistics = [], {}
+    blocks = _open_blocks()
+    blocks.append(statistics)
+    try:
+        yield created
+    finally:
+        blocks.pop()
+    for moving, batch_values in statistics.values():
+        created.append(v1.assign_sub(moving, (1.0 - BATCH_NORM_DECAY) * tf.add_n([moving - value
+                                                                                  for value in batch_values])))
