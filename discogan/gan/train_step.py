@@ -39,12 +39,25 @@ def reconstruction_weight(global_step, config):
     return tf.where(global_step < config.gan_curriculum, config.curriculum_lambda_l2, config.lambda_l2)
 
 
+def replicas_in_sync():
+    """How many replicas tf.distribute runs this step on (1 outside a strategy); the optimisers sum their
+    gradients, so each replica contributes its share of the global batch's."""
+    return tf.distribute.get_replica_context().num_replicas_in_sync
+
+
+def replica_share(loss):
+    """This replica's share of a loss averaged over the global batch: its own batch's average over the replicas
+    (the loss itself on one device, whose graph stays as it was)."""
+    replicas = replicas_in_sync()
+    return loss / replicas if replicas > 1 else loss
+
+
 def with_weight_decay(gradients, weight_decay):
     """Add weight_decay * w to each gradient, as PyTorch's Adam(weight_decay=...) does (L2, not AdamW); each of
-    several replicas adds its share, since the optimiser sums the replicas' gradients."""
+    several replicas adds its share."""
     if not weight_decay:
         return gradients
-    share = weight_decay / tf.distribute.get_replica_context().num_replicas_in_sync
+    share = weight_decay / replicas_in_sync()
     return [(gradient + share * variable, variable) for gradient, variable in gradients]
 
 
@@ -109,8 +122,10 @@ def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
                                                                    name=f"Adam_{side}"), precision, side)
                                 for side in "GD")
     combined = config.update_interval == 1
-    g_gradients = with_weight_decay(g_optimizer.compute_gradients(g_losses["g_loss"], g_vars), config.weight_decay)
-    d_gradients = with_weight_decay(d_optimizer.compute_gradients(d_losses["d_loss"], d_vars), config.weight_decay)
+    g_gradients = with_weight_decay(g_optimizer.compute_gradients(replica_share(g_losses["g_loss"]), g_vars),
+                                    config.weight_decay)
+    d_gradients = with_weight_decay(d_optimizer.compute_gradients(replica_share(d_losses["d_loss"]), d_vars),
+                                    config.weight_decay)
     with tf.control_dependencies(generator_updates):
         g_train = g_optimizer.apply_gradients(g_gradients, global_step=None if combined else global_step)
     if weight_average:
