@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 
@@ -86,8 +87,8 @@ def test_checkpoints_cross_from_two_replicas_to_one_device_and_back(tiny_dataset
     """A run trained on 2 replicas resumes on 1 device and again on 2; translate loads its checkpoint."""
     from discogan.inference.translator import Translator
     from discogan.train import process_main
-    options = {"dataset_dir": str(tiny_dataset), "batch_size": 4, "gf": 8, "df": 8, "seed": 0, "print_freq": 0,
-               "save_freq": 0, **{key: str(tmp_path / key) for key in ("checkpoint_dir", "sample_dir", "log_dir")}}
+    options = {"dataset_dir": str(tiny_dataset), **SMALL, "batch_size": 4, "seed": 0, "print_freq": 0, "save_freq": 0,
+               **{key: str(tmp_path / key) for key in ("checkpoint_dir", "sample_dir", "log_dir")}}
     assert process_main(epochs=1, devices=2, **options) == 2
     assert process_main(epochs=2, **options) == 4
     assert process_main(epochs=3, devices=2, **options) == 6
@@ -110,6 +111,7 @@ def free_ports(count):
 
 
 WORKER = textwrap.dedent("""
+    import json
     import sys
     from discogan.runtime.tf_compat import v1
     v1.disable_eager_execution()
@@ -119,10 +121,12 @@ WORKER = textwrap.dedent("""
         def save_model(self, step):
             return self.checkpoints.saver.save(self.sess, f"{sys.argv[2]}/w", step, write_meta_graph=False)
 
-    EveryWorkerSaves(sys.argv[1], multi_worker=True, epochs=1, batch_size=4, gf=8, df=8, seed=0, print_freq=0,
-                     save_freq=0, precision="float32", worker_timeout=120, checkpoint_dir=sys.argv[2] + "/run",
+    options = {**json.loads(sys.argv[3]), "batch_size": 4}
+    EveryWorkerSaves(sys.argv[1], multi_worker=True, epochs=1, **options, seed=0, print_freq=0, save_freq=0,
+                     precision="float32", worker_timeout=60, checkpoint_dir=sys.argv[2] + "/run",
                      sample_dir=sys.argv[2] + "/sample", log_dir=sys.argv[2] + "/logs").train_network()
 """)
+WORKERS_SECONDS = 180  # both workers' whole run, many times what it takes here: a hang fails instead of waiting
 
 
 def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
@@ -134,10 +138,11 @@ def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
         for task in range(2):
             environment = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": cluster},
                                                                   "task": {"type": "worker", "index": task}})}
-            command = [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / str(task))]
+            command = [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / str(task)), json.dumps(SMALL)]
             workers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                             text=True))
-        outputs = [worker.communicate(timeout=420)[0] for worker in workers]
+        deadline = time.monotonic() + WORKERS_SECONDS
+        outputs = [worker.communicate(timeout=max(1.0, deadline - time.monotonic()))[0] for worker in workers]
     finally:
         for worker in workers:
             worker.kill()
