@@ -1,6 +1,7 @@
 """Training replicated by tf.distribute (discogan.training.distributed): two replicas on two logical CPU devices
 train as one device on their whole batch, their checkpoints cross to one device and back, and two worker
 processes on localhost end with the same weights."""
+import contextlib
 import json
 import os
 import socket
@@ -110,6 +111,36 @@ def free_ports(count):
     return ports
 
 
+class Worker(subprocess.Popen):
+    """A worker process whose output goes to a file, read while it runs."""
+
+    def __init__(self, command, environment, log):
+        self.log = log
+        with open(log, "w") as output:
+            super().__init__(command, env=environment, stdout=output, stderr=subprocess.STDOUT, text=True)
+
+    def output(self):
+        return self.log.read_text()
+
+
+@contextlib.contextmanager
+def workers(command_of_task, folder):
+    """Two worker processes of one localhost cluster (TF_CONFIG), `command_of_task(task)` each; killed on the way
+    out, so a failed or hung test leaves none behind."""
+    cluster = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    started = []
+    try:
+        for task in range(2):
+            environment = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": cluster},
+                                                                  "task": {"type": "worker", "index": task}})}
+            started.append(Worker(command_of_task(task), environment, folder / f"worker{task}.log"))
+        yield started
+    finally:
+        for worker in started:
+            worker.kill()
+            worker.wait()
+
+
 WORKER = textwrap.dedent("""
     import json
     import sys
@@ -132,22 +163,13 @@ WORKERS_SECONDS = 180  # both workers' whole run, many times what it takes here:
 def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
     """Two worker processes on localhost (MultiWorkerMirroredStrategy from TF_CONFIG) train the same weights;
     only the chief writes the run's config, logs and samples."""
-    cluster = [f"127.0.0.1:{port}" for port in free_ports(2)]
-    workers = []
-    try:
-        for task in range(2):
-            environment = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": cluster},
-                                                                  "task": {"type": "worker", "index": task}})}
-            command = [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / str(task)), json.dumps(SMALL)]
-            workers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                            text=True))
+    with workers(lambda task: [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / str(task)),
+                                json.dumps(SMALL)], tmp_path) as started:
         deadline = time.monotonic() + WORKERS_SECONDS
-        outputs = [worker.communicate(timeout=max(1.0, deadline - time.monotonic()))[0] for worker in workers]
-    finally:
-        for worker in workers:
-            worker.kill()
-            worker.wait()
-    assert [worker.returncode for worker in workers] == [0, 0], outputs
+        for worker in started:
+            worker.wait(timeout=max(1.0, deadline - time.monotonic()))
+    outputs = [worker.output() for worker in started]
+    assert [worker.returncode for worker in started] == [0, 0], outputs
     weights = [tf.train.load_checkpoint(str(tmp_path / str(task) / "w-2")) for task in range(2)]
     names = weights[0].get_variable_to_shape_map()
     assert names == weights[1].get_variable_to_shape_map()
@@ -161,3 +183,23 @@ def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
             np.testing.assert_array_equal(weights[0].get_tensor(name), weights[1].get_tensor(name), err_msg=name)
     assert (tmp_path / "0" / "run" / tiny_dataset.name / "config.json").is_file()
     assert not (tmp_path / "1" / "run").exists() and not (tmp_path / "1" / "logs").exists()
+
+
+def test_a_dead_worker_ends_the_run_in_one_line_after_a_checkpoint(tiny_dataset, tmp_path):
+    """The command line's --multi_worker: killing one worker mid-run ends the chief with one line naming the
+    checkpoint it saved, instead of hanging."""
+    flags = {**SMALL, "batch_size": 4, "epochs": 1000, "seed": 0, "print_freq": 0, "save_freq": 0,
+             "precision": "float32", "worker_timeout": 60,
+             **{key: str(tmp_path / key) for key in ("checkpoint_dir", "sample_dir", "log_dir")}}
+    command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
+               "--multi_worker", *[f"--{flag}={value}" for flag, value in flags.items()]]
+    with workers(lambda task: command, tmp_path) as (chief, other):
+        deadline = time.monotonic() + WORKERS_SECONDS
+        while "Epoch:" not in chief.output():
+            assert chief.poll() is None and time.monotonic() < deadline, chief.output()
+            time.sleep(0.2)
+        other.kill()
+        chief.wait(timeout=max(1.0, deadline - time.monotonic()))
+    last = chief.output().strip().splitlines()[-1]
+    assert chief.returncode == 1 and last.startswith("error: a worker stopped answering at step "), chief.output()
+    assert "saved step" in last and tf.train.latest_checkpoint(str(tmp_path / "checkpoint_dir" / tiny_dataset.name))
