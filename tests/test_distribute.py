@@ -202,4 +202,5 @@ def test_a_dead_worker_ends_the_run_in_one_line_after_a_checkpoint(tiny_dataset,
         chief.wait(timeout=max(1.0, deadline - time.monotonic()))
     last = chief.output().strip().splitlines()[-1]
     assert chief.returncode == 1 and last.startswith("error: a worker stopped answering at step "), chief.output()
+    assert "Graph execution error" not in last, last  # the reason, not TensorFlow's preamble
     assert "saved step" in last and tf.train.latest_checkpoint(str(tmp_path / "checkpoint_dir" / tiny_dataset.name))

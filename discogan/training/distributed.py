@@ -148,6 +148,16 @@ class UnwrittenLogs:
         pass
 
 
+# What TensorFlow writes before the reason of a failed run.
+TRACE_LINES = ("Graph execution error", "Detected at node", "File ", "Node:", "From /job")
+
+
+def session_failure(error):
+    """The line of a failed session run that says what went wrong, past the graph's trace TensorFlow puts first."""
+    lines = [line.strip() for line in error.message.splitlines() if line.strip()]
+    return next((line for line in lines if not line.startswith(TRACE_LINES)), error.message)
+
+
 class WorkerLost(ConnectionError):
     """A multi-worker run stopped because another worker stopped answering."""
 
@@ -164,6 +174,6 @@ def worker_loss(model):
         step = int(model.sess.run(model.global_step))
         saved = (f"saved step {step} in {model.checkpoint_dir}" if model.save_model(step)
                  else "the chief saved the last checkpoint")
-        reason = error.message.strip().splitlines()[0]
-        raise WorkerLost(f"a worker stopped answering at step {step} ({type(error).__name__}: {reason}); {saved}: "
-                         f"start every worker again with the same command to resume") from error
+        raise WorkerLost(f"a worker stopped answering at step {step} ({type(error).__name__}: "
+                         f"{session_failure(error)}); {saved}: start every worker again with the same command to "
+                         f"resume") from error
