@@ -125,8 +125,9 @@ class Worker(subprocess.Popen):
 
 @contextlib.contextmanager
 def workers(command_of_task, folder):
-    """Two worker processes of one localhost cluster (TF_CONFIG), `command_of_task(task)` each; killed on the way
-    out, so a failed or hung test leaves none behind."""
+    """Two worker processes of one localhost cluster (TF_CONFIG), `command_of_task(task)` each, logging in
+    `folder`; killed on the way out, so a failed or hung test leaves none behind."""
+    folder.mkdir()
     cluster = [f"127.0.0.1:{port}" for port in free_ports(2)]
     started = []
     try:
@@ -152,25 +153,55 @@ WORKER = textwrap.dedent("""
         def save_model(self, step):
             return self.checkpoints.saver.save(self.sess, f"{sys.argv[2]}/w", step, write_meta_graph=False)
 
-    options = {**json.loads(sys.argv[3]), "batch_size": 4}
-    EveryWorkerSaves(sys.argv[1], multi_worker=True, epochs=1, **options, seed=0, print_freq=0, save_freq=0,
-                     precision="float32", worker_timeout=60, checkpoint_dir=sys.argv[2] + "/run",
-                     sample_dir=sys.argv[2] + "/sample", log_dir=sys.argv[2] + "/logs").train_network()
+    EveryWorkerSaves(sys.argv[1], **json.loads(sys.argv[3])).train_network()
 """)
-WORKERS_SECONDS = 180  # both workers' whole run, many times what it takes here: a hang fails instead of waiting
+WORKERS_SECONDS = 180  # a run of both workers, many times what it takes here: a hang fails instead of waiting
+# How long the chief waits for a killed worker when its death does not reset the connection at once: enough for
+# the other worker to build its graph, which the first step waits for.
+WORKER_TIMEOUT = 30
 
 
-def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
-    """Two worker processes on localhost (MultiWorkerMirroredStrategy from TF_CONFIG) train the same weights;
-    only the chief writes the run's config, logs and samples."""
-    with workers(lambda task: [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / str(task)),
-                                json.dumps(SMALL)], tmp_path) as started:
+def run_flags(folder, **flags):
+    """The flags of a small multi-worker run writing in `folder`."""
+    return {**SMALL, "batch_size": 4, "seed": 0, "print_freq": 0, "save_freq": 0, "precision": "float32",
+            "worker_timeout": 60, **{key: str(folder / key) for key in ("checkpoint_dir", "sample_dir", "log_dir")},
+            **flags}
+
+
+def test_a_dead_worker_ends_the_run_in_one_line_and_the_workers_resume_alike(tiny_dataset, tmp_path):
+    """Two worker processes on localhost (MultiWorkerMirroredStrategy from TF_CONFIG), from the command line:
+    killing one mid-run ends the chief with one line naming the checkpoint it saved, instead of hanging. Started
+    again, the chief resumes from it, gives its weights to the other worker, and both end with the same weights;
+    only the chief writes the run's folders."""
+    chief_folder = tmp_path / "chief"
+    flags = run_flags(chief_folder, epochs=1000, worker_timeout=WORKER_TIMEOUT)
+    command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
+               "--multi_worker", *[f"--{flag}={value}" for flag, value in flags.items()]]
+    with workers(lambda task: command, tmp_path / "killed") as (chief, other):
+        deadline = time.monotonic() + WORKERS_SECONDS
+        while "Epoch:" not in chief.output():
+            assert chief.poll() is None and time.monotonic() < deadline, chief.output()
+            time.sleep(0.2)
+        other.kill()
+        chief.wait(timeout=max(1.0, deadline - time.monotonic()))
+    last = chief.output().strip().splitlines()[-1]
+    assert chief.returncode == 1 and last.startswith("error: a worker stopped answering at step "), chief.output()
+    assert "Graph execution error" not in last, last  # the reason, not TensorFlow's preamble
+    run_folder = chief_folder / "checkpoint_dir" / tiny_dataset.name
+    saved = int(tf.train.latest_checkpoint(str(run_folder)).rsplit("-", 1)[1])
+    assert f"saved step {saved} in {run_folder}" in last and (run_folder / "config.json").is_file()
+
+    epochs = saved // 2 + 1  # two iterations per epoch: to the end of the epoch it stopped in
+    folders = [chief_folder, tmp_path / "other"]
+    with workers(lambda task: [sys.executable, "-c", WORKER, str(tiny_dataset), str(tmp_path / f"weights{task}"),
+                               json.dumps(run_flags(folders[task], multi_worker=True, epochs=epochs))],
+                 tmp_path / "resumed") as started:
         deadline = time.monotonic() + WORKERS_SECONDS
         for worker in started:
             worker.wait(timeout=max(1.0, deadline - time.monotonic()))
     outputs = [worker.output() for worker in started]
-    assert [worker.returncode for worker in started] == [0, 0], outputs
-    weights = [tf.train.load_checkpoint(str(tmp_path / str(task) / "w-2")) for task in range(2)]
+    assert [worker.returncode for worker in started] == [0, 0] and "resumed from" in outputs[0], outputs
+    weights = [tf.train.load_checkpoint(str(tmp_path / f"weights{task}" / f"w-{2 * epochs}")) for task in range(2)]
     names = weights[0].get_variable_to_shape_map()
     assert names == weights[1].get_variable_to_shape_map()
     for name in names:
@@ -181,26 +212,4 @@ def test_two_workers_end_with_the_same_weights(tiny_dataset, tmp_path):
                                        err_msg=name)
         else:
             np.testing.assert_array_equal(weights[0].get_tensor(name), weights[1].get_tensor(name), err_msg=name)
-    assert (tmp_path / "0" / "run" / tiny_dataset.name / "config.json").is_file()
-    assert not (tmp_path / "1" / "run").exists() and not (tmp_path / "1" / "logs").exists()
-
-
-def test_a_dead_worker_ends_the_run_in_one_line_after_a_checkpoint(tiny_dataset, tmp_path):
-    """The command line's --multi_worker: killing one worker mid-run ends the chief with one line naming the
-    checkpoint it saved, instead of hanging."""
-    flags = {**SMALL, "batch_size": 4, "epochs": 1000, "seed": 0, "print_freq": 0, "save_freq": 0,
-             "precision": "float32", "worker_timeout": 60,
-             **{key: str(tmp_path / key) for key in ("checkpoint_dir", "sample_dir", "log_dir")}}
-    command = [sys.executable, "-m", "discogan.train", "process_main", "--dataset_dir", str(tiny_dataset),
-               "--multi_worker", *[f"--{flag}={value}" for flag, value in flags.items()]]
-    with workers(lambda task: command, tmp_path) as (chief, other):
-        deadline = time.monotonic() + WORKERS_SECONDS
-        while "Epoch:" not in chief.output():
-            assert chief.poll() is None and time.monotonic() < deadline, chief.output()
-            time.sleep(0.2)
-        other.kill()
-        chief.wait(timeout=max(1.0, deadline - time.monotonic()))
-    last = chief.output().strip().splitlines()[-1]
-    assert chief.returncode == 1 and last.startswith("error: a worker stopped answering at step "), chief.output()
-    assert "Graph execution error" not in last, last  # the reason, not TensorFlow's preamble
-    assert "saved step" in last and tf.train.latest_checkpoint(str(tmp_path / "checkpoint_dir" / tiny_dataset.name))
+    assert not (tmp_path / "other").exists()
