@@ -29,6 +29,17 @@ def test_binary_cross_entropy_matches_the_formula():
     assert math.isclose(zeros, -np.log(1 - sigmoid).mean(), rel_tol=1e-5)
 
 
+def before_and_after(optimizer, loss, fetches, steps):
+    """`fetches` before and after `steps` steps of `optimizer` on `loss`, from freshly initialised variables."""
+    step = optimizer.minimize(loss)
+    with v1.Session() as session:
+        session.run(v1.global_variables_initializer())
+        first = session.run(fetches)
+        for _ in range(steps):
+            session.run(step)
+        return first, session.run(fetches)
+
+
 def direction(source, target, round_trip, logits, translated=None, generator=None):
     return Direction(source, target, source if translated is None else translated, round_trip, logits, [], [],
                      generator)
@@ -150,13 +161,7 @@ def test_discriminator_steps_lower_d_loss_on_fixed_data():
     with tf.Graph().as_default():
         v1.set_random_seed(0)
         losses = discriminator_graph()
-        step = v1.train.AdamOptimizer(2e-4, 0.5, 0.99).minimize(losses["d_loss"])
-        with v1.Session() as session:
-            session.run(v1.global_variables_initializer())
-            first = session.run(losses)
-            for _ in range(10):
-                session.run(step)
-            last = session.run(losses)
+        first, last = before_and_after(v1.train.AdamOptimizer(2e-4, 0.5, 0.99), losses["d_loss"], losses, 10)
     assert last["d_loss"] < first["d_loss"]
     assert last["db_loss_fake"] < first["db_loss_fake"]
     assert not math.isclose(last["da_loss_fake"], math.log(2), abs_tol=1e-3)
@@ -226,13 +231,7 @@ def test_texture_loss_tells_prints_apart_whatever_the_shape_and_moves_the_transl
         noise = np.random.default_rng(0).normal(0, 0.02, [1, 32, 32, 3]).astype(np.float32)
         shoe = tf.Variable(printed_objects("plain", "tall") + noise)
         loss = texture_loss(printed_objects("checks", "wide"), shoe)
-        step = v1.train.AdamOptimizer(0.02).minimize(loss)
-        with v1.Session() as session:
-            session.run(v1.global_variables_initializer())
-            first = session.run(loss)
-            for _ in range(100):
-                session.run(step)
-            last = session.run(loss)
+        first, last = before_and_after(v1.train.AdamOptimizer(0.02), loss, loss, 100)
     assert max(same.values()) < min(other) / 3, (same, other)
     assert last < first / 3
 
