@@ -15,9 +15,10 @@ from discogan.options.checks import augmentations, check_image_size, check_preci
 from discogan.options.presets import RECIPES
 
 FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a larger weight is infinite in the training graph
+# the options that become float32 constants of the training graph
 GRAPH_NUMBERS = ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
                  "colour_chroma", "weight_decay")
-PER_DIRECTION = ("lambda_colour", "lambda_texture")  # weights that may differ between A -> B and B -> A  # the options that become float32 constants of the training graph
+PER_DIRECTION = ("lambda_colour", "lambda_texture")  # weights that may differ between A -> B and B -> A
 
 
 def option(default, help_text):
