@@ -15,11 +15,11 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from timing import run_seconds  # noqa: E402  (beside this script)
 
 
 def run_replicated(devices, batch, steps, warmup, gf):
@@ -55,11 +55,7 @@ def run_replicated(devices, batch, steps, warmup, gf):
         session.run(starts)
         for _ in range(warmup):
             session.run(fetches)
-        times = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            session.run(fetches)
-            times.append(time.perf_counter() - start)
+        times = run_seconds(session, fetches, steps)
     return {"devices": devices, "batch": batch, "per_replica_batch": batch // devices, "gf": gf, "steps": steps,
             "step_s": round(statistics.fmean(times), 4), "step_s_median": round(statistics.median(times), 4),
             "version": tf.__version__}

@@ -12,10 +12,10 @@ import json
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from timing import run_seconds  # noqa: E402  (beside this script)
 
 FLAGS_OF_INTEREST = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 
@@ -40,11 +40,7 @@ def matmul_gflops(size, dtype_name, repeats):
     with v1.Session(graph=graph, config=session_config("float32")) as sess:
         sess.run(init)
         sess.run(product)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            sess.run(product)
-            times.append(time.perf_counter() - start)
+        times = run_seconds(sess, product, repeats)
     return 2 * size ** 3 / statistics.median(times) / 1e9, statistics.median(times)
 
 
