@@ -14,8 +14,9 @@ from discogan.inference.judges import jittered
 def shoes(tmp_path_factory):
     """A small shoes demo set (bags in A, shoes in B), its val images and its judges."""
     root = make_shoes_dataset(tmp_path_factory.mktemp("shoes"), train_count=300, val_count=40)
-    judges = split_judges(root, "val", 64)
-    yield root, load_split(root, "val", 64), judges
+    held_out = load_split(root, "val", 64)
+    judges = split_judges(root, "val", held_out, 64)
+    yield root, held_out, judges
     judges.close()
 
 
@@ -62,7 +63,7 @@ def test_a_split_without_recorded_prints_gets_a_domain_judge_only(tmp_path, shoe
         (tmp_path / folder).mkdir()
         for path in list_images(root / folder)[:40]:
             (tmp_path / folder / path.name).write_bytes(path.read_bytes())
-    judges = split_judges(tmp_path, "val", 64, limit=10)
+    judges = split_judges(tmp_path, "val", load_split(tmp_path, "val", 64, limit=10), 64, limit=10)
     try:
         assert judges.prints is None
         assert set(judges.scores("a2b", shoes[1][1][:10])) == {"target_domain", "domain_judge_accuracy",
@@ -71,7 +72,7 @@ def test_a_split_without_recorded_prints_gets_a_domain_judge_only(tmp_path, shoe
     finally:
         judges.close()
     (tmp_path / "trainB").rename(tmp_path / "elsewhere")
-    assert split_judges(tmp_path, "val", 64) is None  # nothing to learn domain B from
+    assert split_judges(tmp_path, "val", shoes[1], 64) is None  # nothing to learn domain B from
 
 
 def test_jitter_moves_and_flips_but_keeps_each_image_whole():

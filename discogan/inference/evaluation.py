@@ -146,8 +146,9 @@ def load_split(dataset_dir, split, image_size, limit=None):
     return pipeline.load_batch(files_a, image_size), pipeline.load_batch(files_b, image_size), paired
 
 
-def split_judges(dataset_dir, split, image_size, limit=None, seed=0):
-    """The SplitJudges of DATASET_DIR/{split}A and {split}B's images (as load_split gives them), trained on up to
+def split_judges(dataset_dir, split, held_out, image_size, limit=None, seed=0):
+    """The SplitJudges of DATASET_DIR/{split}A and {split}B's images, `held_out` (images A, images B) as
+    load_split gave them with the same `limit`, trained on up to
     JUDGE_TRAIN_LIMIT images of trainA and trainB; with a print judge where the dataset records every one of
     those images' print (discogan.data.labels). None without training images to learn from."""
     dataset_dir = Path(dataset_dir)
@@ -163,8 +164,8 @@ def split_judges(dataset_dir, split, image_size, limit=None, seed=0):
     (train_a, files_a), (train_b, files_b) = (pipeline.load_readable(files, image_size) for files in train_files)
     train_prints, held_out_prints = [recorded(files_a), recorded(files_b)], [recorded(f) for f in held_out_files]
     with_prints = all(None not in labels for labels in (*train_prints, *held_out_prints))
-    return SplitJudges(train_a, train_b, [pipeline.load_batch(files, image_size) for files in held_out_files],
-                       train_prints if with_prints else None, held_out_prints if with_prints else None, seed)
+    return SplitJudges(train_a, train_b, held_out[:2], train_prints if with_prints else None,
+                       held_out_prints if with_prints else None, seed)
 
 
 def format_table(results):
@@ -202,7 +203,7 @@ def evaluate_checkpoint(checkpoint_dir, dataset_dir, split="val", limit=None, ba
     images_a, images_b, paired = load_split(dataset_dir, split, architecture.image_size, limit)
     results = {"checkpoint": prefix, "dataset_dir": str(dataset_dir), "split": split, "paired": paired,
                "count": {"A": len(images_a), "B": len(images_b)}}
-    judges = split_judges(dataset_dir, split, architecture.image_size, limit, seed)
+    judges = split_judges(dataset_dir, split, (images_a, images_b), architecture.image_size, limit, seed)
     scored = [("model", prefix, True), ("untrained", None, True)]
     if has_averages(checkpoint.variable_shapes(prefix)):
         scored.append((LAST_WEIGHTS, prefix, False))

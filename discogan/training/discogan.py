@@ -187,8 +187,8 @@ class DiscoGAN:
         config = self.config
         scoring = None if self.eval_images is None else EvalParts(
             self.eval_images, self.translate_samples, self.cycle_picture,
-            partial(evaluation.split_judges, self.dataset_dir, "val", config.image_size, config.eval_count,
-                    config.seed or 0))
+            partial(evaluation.split_judges, self.dataset_dir, "val", self.eval_images, config.image_size,
+                    config.eval_count, config.seed or 0))
         return LoopParts(self.sess, self.iteration_fetches, self.total_steps, self.batch_ids, self.sample_model,
                          self.save_model, scoring, self.checkpoint_dir, self.log_dir, self.sample_dir)
 
