@@ -5,7 +5,8 @@ import tensorflow as tf
 
 from discogan.gan import networks
 from discogan.gan.networks import Architecture, build_discriminator, build_generator
-from discogan.gan.ops import conv2d, conv2d_transpose, lrelu
+from discogan.gan.losses import object_ink
+from discogan.gan.ops import conv2d, conv2d_transpose, lrelu, resize_conv2d
 from discogan.gan.train_step import build_train_step
 from discogan.options.config import TrainConfig
 
@@ -120,5 +121,77 @@ def test_a_generator_added_to_the_table_trains_by_its_bottleneck_name(monkeypatc
 
 
 def test_a_generator_name_not_in_the_table_is_refused_naming_the_flag():
-    with pytest.raises(ValueError, match="--bottleneck must be one of code, spatial, got 'none'"):
+    with pytest.raises(ValueError, match="--bottleneck must be one of code, spatial, resize, style, got 'none'"):
         Architecture.of(TrainConfig(bottleneck="none"))
+
+
+def upsampled_flat_image(upsample):
+    """`upsample` of a flat 8x8 map with random weights, as a numpy array: [1, 16, 16, 3]."""
+    with tf.Graph().as_default(), v1.Session() as session:
+        v1.set_random_seed(0)
+        y = upsample(tf.ones([1, 8, 8, 4]), 3, "up")
+        session.run(v1.global_variables_initializer())
+        return session.run(y)
+
+
+def test_resize_convolution_draws_a_flat_map_flat_where_a_transposed_convolution_draws_a_checkerboard():
+    """The speckle of the transposed convs: even and odd pixels get different kernel taps, so a flat input comes
+    out as a 2x2 pattern; a resize-convolution's interior stays flat."""
+    transposed = upsampled_flat_image(conv2d_transpose)[0, 2:-2, 2:-2]
+    resized = upsampled_flat_image(resize_conv2d)[0, 2:-2, 2:-2]
+    assert np.abs(transposed[0::2, 0::2] - transposed[1::2, 1::2]).max() > 1e-2
+    np.testing.assert_allclose(resized, np.broadcast_to(resized[:1, :1], resized.shape), atol=1e-6)
+
+
+@pytest.mark.parametrize("filters", [5, 3])  # the generic transposed conv, and the image side's block form
+def test_resize_convolution_equals_nearest_upsampling_then_a_3x3_convolution(filters):
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = tf.constant(np.random.default_rng(0).normal(size=(2, 6, 6, 8)).astype(np.float32))
+        y = resize_conv2d(x, filters, "up")
+        taps = v1.global_variables()[0]
+        upsampled = tf.image.resize(x, [12, 12], method="nearest")
+        plain = tf.nn.conv2d(upsampled, tf.transpose(taps, [0, 1, 3, 2]), 1, "SAME")
+        session.run(v1.global_variables_initializer())
+        tied, expected = session.run([y, plain])
+    np.testing.assert_allclose(tied, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["resize", "style"])
+def test_resize_and_style_generators_keep_the_authors_middle_and_only_style_reads_texture_statistics(name):
+    with tf.Graph().as_default() as graph:
+        y = build_generator(v1.placeholder(tf.float32, [2, 64, 64, 3]), "AtoB", Architecture(64, 4, 4, name))
+        names = [v.op.name for v in v1.global_variables()]
+        decoder_kernels = {tuple(v.shape.as_list()[:2]) for v in v1.global_variables() if "/deconv/" in v.op.name}
+        middle = [op for op in graph.get_operations() if op.name.startswith("generator_AB/dwn4/")
+                  and op.type == "LeakyRelu"][0].outputs[0].shape.as_list()
+    assert y.shape.as_list() == [2, 64, 64, 3] and middle == [2, 4, 4, 32]
+    assert decoder_kernels == {(3, 3)}
+    styled = [n for n in names if "style" in n]
+    assert (styled == []) == (name == "resize")
+    if name == "style":
+        assert "generator_AB/style/dense/weights" in names and "generator_AB/up1/style_scale/weights" in names
+
+
+def printed_patch(side, print_name):
+    """A 64x64 white page in [-1, 1] with a `side` x `side` dark-blue patch of checks or stripes (4 pixels) at
+    its centre."""
+    page = np.ones((64, 64, 3), np.float32)
+    rows, columns = np.mgrid[:side, :side] // 4
+    pattern = (rows + columns) % 2 if print_name == "checks" else rows % 2
+    patch = np.where(pattern[..., None] == 1, [0.1, 0.2, 0.8], [0.9, 0.9, 0.95]).astype(np.float32)
+    start = 32 - side // 2
+    page[start:start + side, start:start + side] = patch
+    return page * 2 - 1
+
+
+def test_style_statistics_read_the_print_of_the_object_not_how_much_page_surrounds_it():
+    images = np.stack([printed_patch(48, "checks"), printed_patch(24, "checks"), printed_patch(48, "stripes")])
+    with tf.Graph().as_default(), v1.Session() as session:
+        v1.set_random_seed(0)
+        x = tf.constant(images)
+        with v1.variable_scope("g"):
+            features = networks._encoder(x, [8, 16, 32, 64], training=False)
+        statistics = networks._texture_statistics(features[:3], object_ink(x))
+        session.run(v1.global_variables_initializer())
+        big_checks, small_checks, big_stripes = session.run(statistics)
+    assert np.linalg.norm(big_checks - small_checks) < 0.5 * np.linalg.norm(big_checks - big_stripes)

@@ -5,6 +5,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from discogan.gan.ops import weighted_moments
 from discogan.runtime.tf_compat import tf
 from discogan.scores.colour_metrics import BACKGROUND_LEVEL
 
@@ -45,17 +46,18 @@ class Direction(NamedTuple):
     generator: Callable
 
 
+def object_ink(images):
+    """[N, H, W, 1] each pixel's ink, no gradient: how far its darkest channel lies below the white page's
+    BACKGROUND_LEVEL. The page weighs nothing and faint noise little, without a threshold that a fresh generator's
+    grey page would cross whole."""
+    unit = (images + 1.0) / 2.0
+    return tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
+
+
 def object_colour(images):
     """(mean, spread) of each image's object colour, [N, 3] each on the [0, 1] scale: the per-channel mean and
-    standard deviation of its pixels, each weighted by its ink, how far its darkest channel lies below the white
-    page's BACKGROUND_LEVEL. The page weighs nothing and faint noise little, without a threshold that a fresh
-    generator's grey page would cross whole; the weights carry no gradient."""
-    unit = (images + 1.0) / 2.0
-    ink = tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
-    total = tf.reduce_sum(ink, axis=[1, 2]) + 1e-3
-    mean = tf.reduce_sum(ink * unit, axis=[1, 2]) / total
-    variance = tf.reduce_sum(ink * tf.square(unit - mean[:, None, None, :]), axis=[1, 2]) / total
-    return mean, tf.sqrt(variance + 1e-6)
+    standard deviation of its pixels, each weighted by its ink (object_ink)."""
+    return weighted_moments((images + 1.0) / 2.0, object_ink(images))
 
 
 BORDER = 2  # pixels: the frame whose whiteness tells a product on a white page
@@ -116,9 +118,8 @@ def object_texture(images):
     """[N, D] texture statistics of each image's object: the second moments (a Gram matrix) of the TEXTURE_FILTERS'
     responses to its lightness at each of TEXTURE_SCALES, over the object's interior (object_colour's ink, closed
     then eroded, no gradient), each as a signed square root so that faint and strong prints weigh alike."""
-    unit = (images + 1.0) / 2.0
-    ink = tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
-    lightness = tf.reduce_mean(unit, axis=-1, keepdims=True)
+    ink = object_ink(images)
+    lightness = tf.reduce_mean((images + 1.0) / 2.0, axis=-1, keepdims=True)
     upper = np.triu_indices(TEXTURE_FILTERS.shape[-1])
     statistics = []
     for scale in range(TEXTURE_SCALES):

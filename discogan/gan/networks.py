@@ -3,17 +3,20 @@
 For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf; the book
 then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottleneck="code"`), the DiscoGAN
 authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
-convs back to 64x64x3 with tanh. `--bottleneck` names the generator in GENERATORS, every builder of which takes
-the images, the Architecture and whether it trains. Larger powers of two add stride-2 layers (channels capped at 8x). No layer has
-a bias, as in the official DiscoGAN networks: batch norm's beta makes one redundant, and a bias between the
-first conv and its leaky ReLU also stops TensorFlow's graph optimizer (its remapper pass fails on that pattern
-and skips every fusion).
+convs back to 64x64x3 with tanh. `resize` draws the authors' middle back with resize-convolutions, and `style`
+also modulates that decoder by the input's texture statistics. `--bottleneck` names the generator in GENERATORS,
+every builder of which takes the images, the Architecture and whether it trains. Larger powers of two add
+stride-2 layers (channels capped at 8x). No layer has a bias, as in the official DiscoGAN networks: batch
+norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU also stops TensorFlow's
+graph optimizer (its remapper pass fails on that pattern and skips every fusion).
 """
 import math
 from typing import NamedTuple
 
 
-from discogan.gan.ops import batch_norm, collect_update_ops, conv2d, conv2d_transpose, lrelu
+from discogan.gan.losses import CLOSING, object_ink
+from discogan.gan.ops import (batch_norm, collect_update_ops, conv2d, conv2d_transpose, dense, lrelu,
+                              resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
 from discogan.runtime.tf_compat import tf, v1
 
@@ -56,21 +59,59 @@ def _encoder(x, widths, training):
     return outputs
 
 
-def _decoder(h, widths, training, first_up):
-    """The encoder mirrored from its 4x4 map back to an image in [-1, 1]: transposed convs, batch norm and ReLU,
-    tanh at the end; the layers are up{first_up}, up{first_up + 1}, ..."""
+def _decoder(h, widths, training, first_up, upsample=conv2d_transpose, style=None):
+    """The encoder mirrored from its 4x4 map back to an image in [-1, 1]: `upsample` layers (transposed convs by
+    default), batch norm and ReLU, tanh at the end; the layers are up{first_up}, up{first_up + 1}, ...
+
+    With a `style` vector per image, each batch norm's output is scaled and shifted by a projection of it (as
+    AdaIN does in MUNIT): what the style holds reaches every scale of the drawing, wherever the layout puts it.
+    """
     decoder_widths = list(reversed(widths[:-1]))
     for i, width in enumerate(decoder_widths, start=first_up):
         with v1.variable_scope(f"up{i}"):
-            h = tf.nn.relu(batch_norm(conv2d_transpose(h, width, "deconv"), "bn", training))
+            h = batch_norm(upsample(h, width, "deconv"), "bn", training)
+            if style is not None:
+                h = h * (1.0 + dense(style, width, "style_scale")[:, None, None, :]) + dense(
+                    style, width, "style_shift")[:, None, None, :]
+            h = tf.nn.relu(h)
     with v1.variable_scope(f"up{first_up + len(decoder_widths)}"):
-        return tf.tanh(conv2d_transpose(h, 3, "deconv"))
+        return tf.tanh(upsample(h, 3, "deconv"))
 
 
 def spatial_generator(x, architecture, training):
     """The DiscoGAN authors' default generator: the decoder starts from the encoder's 4x4x8gf map."""
     widths = _widths(architecture.gf, int(x.shape[1]))
     return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1)
+
+
+def resize_generator(x, architecture, training):
+    """The authors' generator with resize-convolutions in place of its transposed convs: the same 4x4x8gf middle,
+    drawn back without the transposed convs' checkerboard speckle."""
+    widths = _widths(architecture.gf, int(x.shape[1]))
+    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=resize_conv2d)
+
+
+def _texture_statistics(features, ink):
+    """Each image's mean and standard deviation of every channel of `features` over its object (`ink`, closed
+    over a print's pale parts, pooled to each feature's size): what its surface looks like, colour and print, not
+    where anything is nor how much page is around it."""
+    weights = tf.nn.max_pool2d(ink, CLOSING, 1, "SAME")
+    statistics = []
+    for feature in features:
+        factor = int(ink.shape[1]) // int(feature.shape[1])
+        statistics += weighted_moments(feature, tf.nn.avg_pool2d(weights, factor, factor, "VALID"))
+    return tf.concat(statistics, axis=1)
+
+
+def style_generator(x, architecture, training):
+    """The resize generator whose decoder is modulated by the input object's texture statistics: the first three
+    encoder layers' per-channel means and deviations, through one layer. The 4x4 middle carries the layout, free to
+    change from bag to shoe; the statistics carry the print to every scale of the new shape."""
+    widths = _widths(architecture.gf, int(x.shape[1]))
+    features = _encoder(x, widths, training)
+    with v1.variable_scope("style"):
+        style = lrelu(dense(_texture_statistics(features[:3], object_ink(x)), widths[-1], "dense"))
+    return _decoder(features[-1], widths, training, first_up=1, upsample=resize_conv2d, style=style)
 
 
 def code_generator(x, architecture, training):
@@ -86,7 +127,8 @@ def code_generator(x, architecture, training):
 
 
 # --bottleneck NAME chooses the generator: NAME -> builder(images, architecture, training), built in its scope.
-GENERATORS = {"code": code_generator, "spatial": spatial_generator}
+GENERATORS = {"code": code_generator, "spatial": spatial_generator, "resize": resize_generator,
+              "style": style_generator}
 
 
 def generator_builder(architecture):

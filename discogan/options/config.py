@@ -36,8 +36,10 @@ class TrainConfig:
     image_size: int = option(64, "network input/output size (a power of two >= 16)")
     gf: int = option(64, "width of the generators' first layer")
     df: int = option(64, "width of the discriminators' first layer")
-    bottleneck: str = option("code", "generator middle: code (the book's 4x4 valid conv to a 1x1x100 code) or "
-                                     "spatial (the authors' default: the 4x4x8gf encoder output goes on)")
+    bottleneck: str = option("code", "generator: code (the book's 4x4 valid conv to a 1x1x100 code), spatial (the "
+                                     "authors' default: the 4x4x8gf encoder output goes on), resize (spatial drawn "
+                                     "with resize-convolutions, no checkerboard) or style (resize, its decoder "
+                                     "modulated by the input's texture statistics)")
     lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
     feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
     lambda_identity: float = option(0.0, "weight of CycleGAN's identity loss, L1 of G_AB(b) against b and G_BA(a) "
