@@ -85,8 +85,10 @@ def weighted_moments(values, weights):
 
 # Nearest-neighbour upsampling then a 3x3 conv equals a 4x4 stride-2 transposed conv whose taps are tied: an
 # even output pixel reads its input's row above with tap 0 and its own with taps 1 + 2, an odd one its own with
-# taps 0 + 1 and the row below with tap 2 (likewise for columns). Row k of this matrix ties kernel row k to taps.
+# taps 0 + 1 and the row below with tap 2 (likewise for columns). Row k of RESIZE_TAPS ties kernel row k to taps;
+# its Kronecker square ties the 16 positions of the 4x4 kernel to the 9 of the 3x3 one.
 RESIZE_TAPS = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], np.float32)
+RESIZE_KERNEL_TIES = np.kron(RESIZE_TAPS, RESIZE_TAPS)
 
 
 def resize_conv2d(x, filters, name):
@@ -95,8 +97,10 @@ def resize_conv2d(x, filters, name):
     Checkerboard Artifacts"). Computed as the equal tied transposed conv: a quarter of the upsampled conv's work,
     and the transposed conv's faster CPU forms."""
     with v1.variable_scope(name):
-        taps = _weights([3, 3, filters, x.shape[-1]])
-        return _transposed(x, tf.einsum("kj,lm,jmfc->klfc", RESIZE_TAPS, RESIZE_TAPS, taps), 2, "SAME")
+        channels = int(x.shape[-1])
+        taps = tf.reshape(_weights([3, 3, filters, channels]), [9, filters * channels])
+        weights = tf.reshape(tf.matmul(RESIZE_KERNEL_TIES, taps), [4, 4, filters, channels])
+        return _transposed(x, weights, 2, "SAME")
 
 
 def batch_norm(x, name, training):
