@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from discogan.data.demo_data import print_texture
 from discogan.gan import networks
 from discogan.gan.networks import Architecture, build_discriminator, build_generator
 from discogan.gan.losses import object_ink
@@ -173,14 +174,12 @@ def test_resize_and_style_generators_keep_the_authors_middle_and_only_style_read
 
 
 def printed_patch(side, print_name):
-    """A 64x64 white page in [-1, 1] with a `side` x `side` dark-blue patch of checks or stripes (4 pixels) at
-    its centre."""
+    """A 64x64 white page in [-1, 1] with a `side` x `side` patch of the demo's checks or (upright) stripes, dark
+    blue on pale, at its centre."""
     page = np.ones((64, 64, 3), np.float32)
-    rows, columns = np.mgrid[:side, :side] // 4
-    pattern = (rows + columns) % 2 if print_name == "checks" else rows % 2
-    patch = np.where(pattern[..., None] == 1, [0.1, 0.2, 0.8], [0.9, 0.9, 0.95]).astype(np.float32)
+    texture = print_texture(side, print_name, 8, (230, 230, 242), (26, 51, 204), stripe_slant=lambda: 0)
     start = 32 - side // 2
-    page[start:start + side, start:start + side] = patch
+    page[start:start + side, start:start + side] = np.asarray(texture, np.float32) / 255
     return page * 2 - 1
 
 
