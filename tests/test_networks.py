@@ -6,7 +6,7 @@ import tensorflow as tf
 from discogan.data.demo_data import print_texture
 from discogan.gan import networks
 from discogan.gan.networks import Architecture, build_discriminator, build_generator
-from discogan.gan.losses import object_ink
+from discogan.gan.objects import object_ink
 from discogan.gan.ops import conv2d, conv2d_transpose, lrelu, resize_conv2d
 from discogan.gan.train_step import build_train_step
 from discogan.options.config import TrainConfig

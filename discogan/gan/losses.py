@@ -5,9 +5,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from discogan.gan.objects import object_ink, object_interior, on_white_page
 from discogan.gan.ops import weighted_moments
 from discogan.runtime.tf_compat import tf
-from discogan.scores.colour_metrics import BACKGROUND_LEVEL
 
 
 def binary_cross_entropy_loss(logits, labels):
@@ -46,30 +46,10 @@ class Direction(NamedTuple):
     generator: Callable
 
 
-def object_ink(images):
-    """[N, H, W, 1] each pixel's ink, no gradient: how far its darkest channel lies below the white page's
-    BACKGROUND_LEVEL. The page weighs nothing and faint noise little, without a threshold that a fresh generator's
-    grey page would cross whole."""
-    unit = (images + 1.0) / 2.0
-    return tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
-
-
 def object_colour(images):
     """(mean, spread) of each image's object colour, [N, 3] each on the [0, 1] scale: the per-channel mean and
     standard deviation of its pixels, each weighted by its ink (object_ink)."""
     return weighted_moments((images + 1.0) / 2.0, object_ink(images))
-
-
-BORDER = 2  # pixels: the frame whose whiteness tells a product on a white page
-PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts as an object on a white page
-
-
-def on_white_page(images):
-    """[N] in [0, 1], no gradient: how far each image's outer frame is white, i.e. it shows an object on a page."""
-    unit = tf.reduce_min((images + 1.0) / 2.0, axis=-1)
-    frame = tf.concat([unit[:, :BORDER, :], unit[:, -BORDER:, :], tf.transpose(unit[:, :, :BORDER], [0, 2, 1]),
-                       tf.transpose(unit[:, :, -BORDER:], [0, 2, 1])], axis=1)
-    return tf.stop_gradient(tf.sigmoid((tf.reduce_mean(frame, axis=[1, 2]) - PAGE_LEVEL) * 40.0))
 
 
 # An orthonormal basis of RGB: the grey axis (lightness), then two opponent axes (red-green, yellow-blue) that
@@ -103,15 +83,6 @@ TEXTURE_FILTERS = np.stack([
     [[0, 0, 0], [-1, 0, 1], [0, 0, 0]], [[0, -1, 0], [0, 0, 0], [0, 1, 0]], [[-1, 0, 0], [0, 0, 0], [0, 0, 1]],
     [[0, 0, -1], [0, 0, 0], [1, 0, 0]], [[0, 1, 0], [1, -4, 1], [0, 1, 0]]], axis=-1).astype(np.float32)[:, :, None, :]
 TEXTURE_SCALES = 2  # full size and half size: the prints' repeat is a few pixels at 64x64
-CLOSING = 5  # window of the dilation that fills a print's pale parts (white stripes have no ink) into the object
-INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
-
-
-def eroded(weights, window):
-    """The least of `weights` [N, H, W, 1] over each `window` x `window` neighbourhood, nothing beyond the border."""
-    margin = window // 2
-    padded = tf.pad(weights, [[0, 0], [margin, margin], [margin, margin], [0, 0]])
-    return -tf.nn.max_pool2d(-padded, window, 1, "VALID")
 
 
 def object_texture(images):
@@ -125,7 +96,7 @@ def object_texture(images):
     for scale in range(TEXTURE_SCALES):
         if scale:
             lightness, ink = (tf.nn.avg_pool2d(x, 2, 2, "VALID") for x in (lightness, ink))
-        interior = eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), INTERIOR_MARGIN)
+        interior = object_interior(ink)
         responses = tf.nn.conv2d(lightness, TEXTURE_FILTERS, 1, "SAME")
         gram = tf.einsum("nhwi,nhwj->nij", responses * interior, responses) / (
             tf.reduce_sum(interior, axis=[1, 2, 3])[:, None, None] + 1e-3)

@@ -14,7 +14,7 @@ import math
 from typing import NamedTuple
 
 
-from discogan.gan.losses import CLOSING, object_ink
+from discogan.gan.objects import CLOSING, object_ink
 from discogan.gan.ops import (batch_norm, collect_update_ops, conv2d, conv2d_transpose, dense, lrelu,
                               resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size

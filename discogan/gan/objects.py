@@ -1,0 +1,41 @@
+"""Where a product lies on its white page: its ink, its interior and patches of it, and whether an image shows one.
+
+The colour and texture terms (discogan.gan.losses) and the style generator (discogan.gan.networks) read
+the object alone, so that they compare a bag with a shoe whatever the two shapes. No gradient flows through a mask.
+"""
+from discogan.runtime.tf_compat import tf
+from discogan.scores.colour_metrics import BACKGROUND_LEVEL
+
+BORDER = 2  # pixels: the frame whose whiteness tells a product on a white page
+PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts as an object on a white page
+CLOSING = 5  # window of the dilation that fills a print's pale parts (white stripes have no ink) into the object
+INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
+
+
+def object_ink(images):
+    """[N, H, W, 1] each pixel's ink, no gradient: how far its darkest channel lies below the white page's
+    BACKGROUND_LEVEL. The page weighs nothing and faint noise little, without a threshold that a fresh generator's
+    grey page would cross whole."""
+    unit = (images + 1.0) / 2.0
+    return tf.stop_gradient(tf.nn.relu(BACKGROUND_LEVEL - tf.reduce_min(unit, axis=-1, keepdims=True)))
+
+
+def on_white_page(images):
+    """[N] in [0, 1], no gradient: how far each image's outer frame is white, i.e. it shows an object on a page."""
+    unit = tf.reduce_min((images + 1.0) / 2.0, axis=-1)
+    frame = tf.concat([unit[:, :BORDER, :], unit[:, -BORDER:, :], tf.transpose(unit[:, :, :BORDER], [0, 2, 1]),
+                       tf.transpose(unit[:, :, -BORDER:], [0, 2, 1])], axis=1)
+    return tf.stop_gradient(tf.sigmoid((tf.reduce_mean(frame, axis=[1, 2]) - PAGE_LEVEL) * 40.0))
+
+
+def eroded(weights, window):
+    """The least of `weights` [N, H, W, 1] over each `window` x `window` neighbourhood, nothing beyond the border."""
+    margin = window // 2
+    padded = tf.pad(weights, [[0, 0], [margin, margin], [margin, margin], [0, 0]])
+    return -tf.nn.max_pool2d(-padded, window, 1, "VALID")
+
+
+def object_interior(ink, margin=INTERIOR_MARGIN):
+    """Each pixel's share of the object's interior: its `ink` [N, H, W, 1] closed over the print's pale parts
+    (CLOSING), then eroded by a `margin` window."""
+    return eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), margin)
