@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from discogan.gan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
-                                 generator_losses, object_colour, texture_loss)
-from discogan.gan.networks import Architecture, build_cycle, build_discriminator, generator_of
+                                 generator_losses, object_colour, print_encoder_loss, print_loss, texture_loss)
+from discogan.gan.networks import PRINT_ENCODER_SCOPE, Architecture, build_cycle, build_discriminator, generator_of
+from discogan.gan.objects import object_patches
 from discogan.options.config import TrainConfig
 
 v1 = tf.compat.v1
@@ -214,8 +215,11 @@ def printed_objects(kind, shape, size=32):
     image = np.ones([size, size, 3], np.float32)
     rows, columns = np.mgrid[:size, :size]
     pattern = {"plain": np.zeros_like(rows, bool), "stripes": (columns // 2) % 2 == 0,
-               "checks": ((rows // 3) + (columns // 3)) % 2 == 0}[kind]
-    box = (slice(10, 22), slice(2, 30)) if shape == "wide" else (slice(2, 30), slice(10, 22))
+               "checks": ((rows // 3) + (columns // 3)) % 2 == 0, "dots": (rows % 4 == 1) & (columns % 4 == 1),
+               "bands": (rows // 2) % 2 == 0}[kind]
+    scale = size // 32
+    box = ((slice(10 * scale, 22 * scale), slice(2 * scale, 30 * scale)) if shape == "wide"
+           else (slice(2 * scale, 30 * scale), slice(10 * scale, 22 * scale)))
     image[box] = np.where(pattern[box][..., None], [0.9, 0.9, 1.0], [0.2, 0.3, 0.7])
     return tf.constant(image[None] * 2.0 - 1.0)
 
@@ -239,3 +243,47 @@ def test_texture_loss_tells_prints_apart_whatever_the_shape_and_moves_the_transl
 def test_texture_loss_waits_for_a_white_page():
     with tf.Graph().as_default():
         assert evaluate(texture_loss(printed_objects("checks", "wide"), tf.zeros([1, 32, 32, 3]))) < 1e-4
+
+
+def test_object_patches_are_cut_from_each_image_own_object():
+    with tf.Graph().as_default():
+        red_and_tall = printed_objects("plain", "tall", 64)[..., ::-1]
+        patches = evaluate(object_patches(tf.concat([printed_objects("plain", "wide", 64), red_and_tall], 0), 20))
+    assert patches.shape == (40, 16, 16, 3)
+    centres, blue = patches[:, 8, 8], np.array([0.2, 0.3, 0.7]) * 2 - 1
+    assert np.allclose(centres[:20], blue, atol=1e-5) and np.allclose(centres[20:], blue[::-1], atol=1e-5)
+
+
+def test_the_print_encoder_learns_to_tell_an_object_by_its_print_whatever_the_shape():
+    kinds = ("plain", "stripes", "checks", "dots", "bands")
+    with tf.Graph().as_default():
+        v1.set_random_seed(0)
+        wide, tall = (tf.concat([printed_objects(kind, shape, 64) for kind in kinds], axis=0) for shape in ("wide", "tall"))
+        encoder_loss = print_encoder_loss(wide, tall, tf.zeros_like(tall), tf.zeros_like(wide), df=8)
+        kept, swapped = print_loss(wide, tall, df=8), print_loss(wide, tf.roll(tall, 1, axis=0), df=8)
+        encoder_variables = [v for v in v1.trainable_variables() if v.name.startswith(PRINT_ENCODER_SCOPE)]
+        step = v1.train.AdamOptimizer(2e-3).minimize(encoder_loss, var_list=encoder_variables)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            for _ in range(150):
+                session.run(step)
+            scores = np.mean([session.run([kept, swapped]) for _ in range(10)], axis=0)
+    assert len(encoder_variables) == 4
+    assert scores[0] < 0.5 * np.log(len(kinds)) and scores[1] > 2 * scores[0], scores
+
+
+def test_print_terms_enter_each_side_only_when_set():
+    with tf.Graph().as_default():
+        wide = tf.concat([printed_objects("stripes", "wide", 64), printed_objects("checks", "wide", 64)], axis=0)
+        tall = tf.concat([printed_objects("stripes", "tall", 64), printed_objects("checks", "tall", 64)], axis=0)
+        logits = tf.zeros([2, 1, 1, 1])
+        cycle = {"a2b": direction(wide, tall, wide, logits, translated=tall),
+                 "b2a": direction(tall, wide, tall, logits, translated=wide)}
+        plain = generator_losses(cycle, TrainConfig(), lambda_l2=1.0)
+        one_way = generator_losses(cycle, TrainConfig(lambda_print=(3.0, 0.0), df=8), 1.0)
+        d_losses = discriminator_losses(logits, logits, logits, logits, print_encoder=tf.constant(0.25))
+        plain, one_way, d_losses = evaluate([plain, one_way, d_losses])
+    assert "print_loss_a2b" not in plain and "print_loss_b2a" not in one_way
+    assert math.isclose(one_way["g_loss_a2b"], plain["g_loss_a2b"] + 3.0 * one_way["print_loss_a2b"], rel_tol=1e-5)
+    assert one_way["print_loss_a2b"] > 0.01
+    assert math.isclose(d_losses["d_loss"], d_losses["da_loss"] + d_losses["db_loss"] + 0.25, rel_tol=1e-6)

@@ -299,6 +299,14 @@ def test_another_pool_size_resumes_with_empty_pools(tiny_dataset, tmp_path, caps
     assert tf.train.load_variable(prefix, "image_pool_B/buffer").shape == (2, 64, 64, 3)
 
 
+def test_a_run_resumed_with_the_print_loss_trains_its_print_encoder_from_scratch(tiny_dataset, tmp_path, capsys):
+    process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=1))
+    assert process_main(dataset_dir=str(tiny_dataset), **tiny(tmp_path, epochs=2, lambda_print=0.1)) == 8
+    assert "the checkpoint has no print encoder (it was trained without --lambda_print)" in capsys.readouterr().out
+    prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoint" / tiny_dataset.name))
+    assert "discriminator_print/code/weights" in dict(tf.train.list_variables(prefix))
+
+
 def test_a_resume_past_the_end_says_so_and_a_finished_run_trains_nothing(tiny_run, capsys):
     base = tiny_run.checkpoint_dir.parent.parent
     options = {**tiny_run.options, **folders(base)}

@@ -5,7 +5,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from discogan.gan.objects import object_ink, object_interior, on_white_page
+from discogan.gan.networks import build_print_encoder
+from discogan.gan.objects import object_ink, object_interior, object_patches, on_white_page
 from discogan.gan.ops import weighted_moments
 from discogan.runtime.tf_compat import tf
 
@@ -113,16 +114,53 @@ def texture_loss(source, translated):
     return tf.reduce_mean(on_white_page(source) * on_white_page(translated) * differences)
 
 
+PRINT_PATCHES = 8  # patches of each object whose mean code stands for its print
+PRINT_TEMPERATURE = 0.1  # of the contrast's softmax over cosine similarities, as in SimCLR and CUT
+
+
+def print_codes(images, df):
+    """[N, PRINT_EMBEDDING] unit-length: the print encoder's mean code of PRINT_PATCHES patches drawn at random
+    from each image's object (discogan.gan.objects.object_patches)."""
+    codes = build_print_encoder(object_patches(images, PRINT_PATCHES), df)
+    return tf.math.l2_normalize(tf.reduce_mean(tf.reshape(codes, [-1, PRINT_PATCHES, codes.shape[-1]]), axis=1), -1)
+
+
+def contrast(queries, keys, decoys=None):
+    """InfoNCE: cross-entropy of each query picking its own key (same row) among the batch's, by cosine similarity;
+    `decoys` are further wrong keys for every query."""
+    candidates = keys if decoys is None else tf.concat([keys, decoys], axis=0)
+    logits = tf.matmul(queries, candidates, transpose_b=True) / PRINT_TEMPERATURE
+    labels = tf.range(tf.shape(queries)[0])
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def print_loss(source, translated, df):
+    """Patches of each translation's object should pick out its own input's among the batch's, to the print
+    encoder: a checked bag gives a shoe that reads as that checked bag, not as the batch's other bags."""
+    return contrast(print_codes(translated, df), tf.stop_gradient(print_codes(source, df)))
+
+
+def print_encoder_loss(images_a, images_b, translated_ab, translated_ba, df):
+    """The print encoder's own loss: two random draws of patches of one real object should pick out each other
+    among the batch's, of both domains, and not the translations' (Swapping Autoencoder's patch co-occurrence
+    discriminator, as a contrast). Without the translations as decoys a generator soon met its print loss with
+    patterns that the encoder read and no judge saw as a print."""
+    images = tf.concat([images_a, images_b], axis=0)
+    decoys = tf.stop_gradient(tf.concat([translated_ab, translated_ba], axis=0))
+    return contrast(print_codes(images, df), print_codes(images, df), print_codes(decoys, df))
+
+
 def generator_losses(cycle, config, lambda_l2):
     """Per-direction generator losses of `cycle` ({"a2b": Direction, "b2a": Direction}), and each term alone.
 
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
     config.feature_matching > 0: (1 - f) * gan + f * fm; plus, when their weights are set, the identity loss
     (CycleGAN's G(target) ~ target, L1), the colour loss, which may weigh each direction apart (bag -> shoe
-    needs a harder pull than shoe -> bag), and the texture loss, which may too. Every entry of the returned dict
+    needs a harder pull than shoe -> bag), and the texture and print losses, which may too. Every entry of the returned dict
     is logged to TensorBoard.
     """
     terms, colour_weights, texture_weights = {}, config.colour_weights(), config.direction_weights("lambda_texture")
+    print_weights = config.direction_weights("lambda_print")
     for name, direction in cycle.items():
         terms[f"recon_loss_{name}"] = mse(direction.round_trip, direction.source)
         terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
@@ -141,13 +179,17 @@ def generator_losses(cycle, config, lambda_l2):
         if texture_weights[name]:
             terms[f"texture_loss_{name}"] = texture_loss(direction.source, direction.translated)
             total += texture_weights[name] * terms[f"texture_loss_{name}"]
+        if print_weights[name]:
+            terms[f"print_loss_{name}"] = print_loss(direction.source, direction.translated, config.df)
+            total += print_weights[name] * terms[f"print_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms
 
 
-def discriminator_losses(logits_real_a, logits_fake_a, logits_real_b, logits_fake_b):
-    """Each discriminator: half of (real scored 1 + fake scored 0), summed over both domains."""
+def discriminator_losses(logits_real_a, logits_fake_a, logits_real_b, logits_fake_b, print_encoder=None):
+    """Each discriminator: half of (real scored 1 + fake scored 0), summed over both domains; plus the print
+    encoder's loss when it is given (it trains in the same step)."""
     terms = {
         "db_loss_real": binary_cross_entropy_loss(logits=logits_real_b, labels=1.0),
         "db_loss_fake": binary_cross_entropy_loss(logits=logits_fake_b, labels=0.0),
@@ -157,4 +199,7 @@ def discriminator_losses(logits_real_a, logits_fake_a, logits_real_b, logits_fak
     terms["db_loss"] = (terms["db_loss_real"] + terms["db_loss_fake"]) / 2.0
     terms["da_loss"] = (terms["da_loss_real"] + terms["da_loss_fake"]) / 2.0
     terms["d_loss"] = terms["db_loss"] + terms["da_loss"]
+    if print_encoder is not None:
+        terms["print_encoder_loss"] = print_encoder
+        terms["d_loss"] += print_encoder
     return terms

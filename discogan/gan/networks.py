@@ -24,6 +24,8 @@ from discogan.runtime.tf_compat import tf, v1
 CODE_SIZE = 100
 GENERATOR_SCOPE, DISCRIMINATOR_SCOPE = "generator_", "discriminator_"  # the scopes' prefixes: whose variables
 GENERATOR_SCOPES = {"AtoB": f"{GENERATOR_SCOPE}AB", "BtoA": f"{GENERATOR_SCOPE}BA"}
+PRINT_ENCODER_SCOPE = f"{DISCRIMINATOR_SCOPE}print"  # trained in the discriminators' step, on real images only
+PRINT_EMBEDDING = 64
 
 
 class Architecture(NamedTuple):
@@ -156,6 +158,19 @@ def build_discriminator(x, name, df=64, training=True, reuse=False, return_featu
         with v1.variable_scope("logit"):
             logit = conv2d(features[-1], 1, "conv", stride=1, padding="VALID")
     return (logit, features[1:]) if return_features else logit
+
+
+def build_print_encoder(patches, df=64):
+    """[M, PRINT_EMBEDDING] codes of M patches of objects, one network for both domains (discogan.gan.losses'
+    print terms teach it what tells one object's surface from another's): a 3x3 conv, stride-2 convs down to 4x4,
+    their mean over the patch, a dense layer."""
+    with v1.variable_scope(PRINT_ENCODER_SCOPE, reuse=v1.AUTO_REUSE):
+        with v1.variable_scope("patch"):
+            h = lrelu(conv2d(patches, df, "conv", kernel=3, stride=1))
+        for i, width in enumerate(_widths(df * 2, int(patches.shape[1])), start=1):
+            with v1.variable_scope(f"dwn{i}"):
+                h = lrelu(conv2d(h, width, "conv"))
+        return dense(tf.reduce_mean(h, axis=[1, 2]), PRINT_EMBEDDING, "code")
 
 
 def generator_of(direction, architecture, training=True):

@@ -1,6 +1,6 @@
 """Where a product lies on its white page: its ink, its interior and patches of it, and whether an image shows one.
 
-The colour and texture terms (discogan.gan.losses) and the style generator (discogan.gan.networks) read
+The colour, texture and print terms (discogan.gan.losses) and the style generator (discogan.gan.networks) read
 the object alone, so that they compare a bag with a shoe whatever the two shapes. No gradient flows through a mask.
 """
 from discogan.runtime.tf_compat import tf
@@ -10,6 +10,8 @@ BORDER = 2  # pixels: the frame whose whiteness tells a product on a white page
 PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts as an object on a white page
 CLOSING = 5  # window of the dilation that fills a print's pale parts (white stripes have no ink) into the object
 INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
+PATCH_SHARE = 0.25  # a print patch's side, as a share of the image side: a few repeats of the demo's prints
+PAGE = 1.0  # white in [-1, 1]: what a patch reaching past the image's edge shows
 
 
 def object_ink(images):
@@ -39,3 +41,17 @@ def object_interior(ink, margin=INTERIOR_MARGIN):
     """Each pixel's share of the object's interior: its `ink` [N, H, W, 1] closed over the print's pale parts
     (CLOSING), then eroded by a `margin` window."""
     return eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), margin)
+
+
+def object_patches(images, count):
+    """[N * count, S, S, C]: `count` square patches of each image, PATCH_SHARE of its side, centred on pixels drawn
+    at random from its object's interior (anywhere, for an image without one); image i's are rows i * count on."""
+    size = int(images.shape[1])
+    side = max(int(size * PATCH_SHARE), 4)
+    interior = tf.reshape(object_interior(object_ink(images)), [-1, size * size])
+    centres = tf.random.categorical(tf.math.log(interior + 1e-4), count)
+    rows, columns = (tf.cast(centres // size, tf.float32), tf.cast(centres % size, tf.float32))
+    first, last = -(side // 2), side - side // 2 - 1  # one pixel apart: crop_and_resize copies the pixels as they are
+    boxes = tf.stack([rows + first, columns + first, rows + last, columns + last], axis=-1) / (size - 1)
+    owners = tf.repeat(tf.range(tf.shape(images)[0]), count)
+    return tf.image.crop_and_resize(images, tf.reshape(boxes, [-1, 4]), owners, [side, side], extrapolation_value=PAGE)

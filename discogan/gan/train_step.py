@@ -10,7 +10,7 @@ import types
 from discogan.gan import networks
 from discogan.gan.augment import diff_augment
 from discogan.gan.image_pool import ImagePool
-from discogan.gan.losses import Direction, discriminator_losses, generator_losses
+from discogan.gan.losses import Direction, discriminator_losses, generator_losses, print_encoder_loss
 from discogan.gan.cpu_forms import faster_gradients
 from discogan.gan.ops import collect_update_ops
 from discogan.gan.weight_average import WeightAverage, generator_variables
@@ -114,7 +114,9 @@ def _build_train_step(x_a, x_b, learning_rate, global_step, config, precision):
              "b2a": Direction(x_b, x_a, x_ba, x_bab, logits_fake_a, features_real_a, features_fake_a,
                               networks.generator_of("BtoA", architecture))}
     g_losses = generator_losses(cycle, config, lambda_l2)
-    d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b)
+    print_encoder = (print_encoder_loss(x_a, x_b, pooled_fake_b, pooled_fake_a, df)
+                     if any(config.direction_weights("lambda_print").values()) else None)
+    d_losses = discriminator_losses(logits_real_a, logits_pooled_a, logits_real_b, logits_pooled_b, print_encoder)
 
     g_vars = [v for v in v1.trainable_variables() if v.name.startswith(networks.GENERATOR_SCOPE)]
     d_vars = [v for v in v1.trainable_variables() if v.name.startswith(networks.DISCRIMINATOR_SCOPE)]

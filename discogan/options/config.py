@@ -17,8 +17,9 @@ from discogan.options.presets import RECIPES
 FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a larger weight is infinite in the training graph
 # the options that become float32 constants of the training graph
 GRAPH_NUMBERS = ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
-                 "colour_chroma", "weight_decay")
-PER_DIRECTION = ("lambda_colour", "lambda_texture")  # weights that may differ between A -> B and B -> A
+                 "lambda_print", "colour_chroma", "weight_decay")
+# weights that may differ between A -> B and B -> A
+PER_DIRECTION = ("lambda_colour", "lambda_texture", "lambda_print")
 
 
 def option(default, help_text):
@@ -53,6 +54,10 @@ class TrainConfig:
     lambda_texture: Union[float, Tuple[float, float]] = option(
         0.0, "weight of the texture loss: each translation keeps the print of its input object, the second moments of "
              "its lightness's oriented derivatives (0: off); two weights, A -> B then B -> A, weigh the directions apart")
+    lambda_print: Union[float, Tuple[float, float]] = option(
+        0.0, "weight of the print loss: patches of each translation's object pick out its own input's among the "
+             "batch's, to a print encoder trained on real patches beside the discriminators (0: off); two weights, "
+             "A -> B then B -> A, weigh the directions apart")
     ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this decay "
                                    "(e.g. 0.999) and translate with it: samples, evaluation, translate, export, the "
                                    "app (0: off, the last weights)")

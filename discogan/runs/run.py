@@ -2,7 +2,7 @@
 import time
 from pathlib import Path
 
-from discogan.gan.networks import Architecture
+from discogan.gan.networks import PRINT_ENCODER_SCOPE, Architecture
 from discogan.gan.train_step import POOL_SCOPE
 from discogan.gan.weight_average import averaged_name, is_average
 from discogan.runs import checkpoint
@@ -80,8 +80,9 @@ class RunCheckpoints:
 
     def restore(self, session, prefix, pool_size):
         """Restore the checkpoint at `prefix`; image pools saved at another --pool_size start empty, float16's
-        loss scale starts afresh from a checkpoint written in another precision, and averaged weights missing from
-        a checkpoint written without --ema_decay start from the restored weights.
+        loss scale starts afresh from a checkpoint written in another precision, averaged weights missing from
+        a checkpoint written without --ema_decay start from the restored weights, and a print encoder missing from
+        one written without --lambda_print starts untrained.
 
         Resuming beats refusing: a pool only holds fakes of the last pool_size / batch_size iterations, so an
         empty one costs what the first iterations of any run cost, and refills by itself; the loss scale finds its
@@ -89,7 +90,7 @@ class RunCheckpoints:
         """
         saved = checkpoint.variable_shapes(prefix)
         variables = session.graph.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
-        restart = [v for v in variables if (v.op.name.startswith((POOL_SCOPE, LOSS_SCALE_SCOPE))
+        restart = [v for v in variables if (v.op.name.startswith((POOL_SCOPE, LOSS_SCALE_SCOPE, PRINT_ENCODER_SCOPE))
                                             or is_average(v.op.name)) and saved.get(v.op.name) != v.shape.as_list()]
         if not restart:
             self.saver.restore(session, prefix)
@@ -106,5 +107,8 @@ class RunCheckpoints:
                 session.run([v.assign(averaged[v.op.name]) for v in averages])
             print("the checkpoint has no averaged weights (it was trained without --ema_decay): the average starts "
                   "from its weights", flush=True)
+        if any(v.op.name.startswith(PRINT_ENCODER_SCOPE) for v in restart):
+            print("the checkpoint has no print encoder (it was trained without --lambda_print): it starts untrained",
+                  flush=True)
         if any(v.op.name.startswith(LOSS_SCALE_SCOPE) for v in restart):
             print("the checkpoint was written in another precision: the float16 loss scale starts afresh", flush=True)
