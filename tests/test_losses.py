@@ -258,7 +258,8 @@ def test_the_print_encoder_learns_to_tell_an_object_by_its_print_whatever_the_sh
     kinds = ("plain", "stripes", "checks", "dots", "bands")
     with tf.Graph().as_default():
         v1.set_random_seed(0)
-        wide, tall = (tf.concat([printed_objects(kind, shape, 64) for kind in kinds], axis=0) for shape in ("wide", "tall"))
+        wide, tall = (tf.concat([printed_objects(kind, shape, 64) for kind in kinds], axis=0)
+                      for shape in ("wide", "tall"))
         encoder_loss = print_encoder_loss(wide, tall, tf.zeros_like(tall), tf.zeros_like(wide), df=8)
         kept, swapped = print_loss(wide, tall, df=8), print_loss(wide, tf.roll(tall, 1, axis=0), df=8)
         encoder_variables = [v for v in v1.trainable_variables() if v.name.startswith(PRINT_ENCODER_SCOPE)]

@@ -156,8 +156,8 @@ def generator_losses(cycle, config, lambda_l2):
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
     config.feature_matching > 0: (1 - f) * gan + f * fm; plus, when their weights are set, the identity loss
     (CycleGAN's G(target) ~ target, L1), the colour loss, which may weigh each direction apart (bag -> shoe
-    needs a harder pull than shoe -> bag), and the texture and print losses, which may too. Every entry of the returned dict
-    is logged to TensorBoard.
+    needs a harder pull than shoe -> bag), and the texture and print losses, which may too. Every entry of the
+    returned dict is logged to TensorBoard.
     """
     terms, colour_weights, texture_weights = {}, config.colour_weights(), config.direction_weights("lambda_texture")
     print_weights = config.direction_weights("lambda_print")

@@ -20,13 +20,14 @@ RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour"
 
 # The demos: the recipes at half width and batch 16, short enough for two CPU cores (benchmarks/README.md, "The demos").
 # The shoes demo weighs colour 10 both ways: its shoes share the bags' palette, so a stronger pull only blurs them;
-# the texture loss carries each print across, and DiffAugment keeps the shoes as real as without it (same page).
+# the texture and print losses carry each print across, and DiffAugment keeps the shoes as real as without them
+# (same page).
 DEMOS = {
     "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
                  "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
                  "seed": 0},
     "shoes": {"dataset": "demo_shoes", "recipe": "colour", "lambda_colour": 10.0, "lambda_texture": 100.0,
-              "diff_augment": "translation,cutout", "epochs": 30, "epoch_step": 30,
+              "lambda_print": 0.1, "diff_augment": "translation,cutout", "epochs": 30, "epoch_step": 30,
               "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
               "seed": 0},
 }
