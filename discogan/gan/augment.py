@@ -6,16 +6,16 @@ real or generated, in its own step and in the generator's, is moved and has a sq
 operations are differentiable, so the generator still learns through them. Plain tensor ops (gathers and a
 mask), so they run wherever the discriminator does.
 """
+from discogan.gan.objects import PAGE
 from discogan.options.checks import augmentations
 from discogan.runtime.tf_compat import tf
 
 TRANSLATION_SHARE = 0.125  # the largest shift, as a share of the image side
 CUTOUT_SHARE = 0.5  # the cut-out square's side, as a share of the image side
-PAGE = 1.0  # what a shift brings in: the white page of product photos
 
 
 def translation(images):
-    """Each image shifted by up to TRANSLATION_SHARE of its side in each direction, the page coming in."""
+    """Each image shifted by up to TRANSLATION_SHARE of its side in each direction, the white PAGE coming in."""
     count, size = tf.shape(images)[0], int(images.shape[1])
     shift = int(size * TRANSLATION_SHARE + 0.5)
     padded = tf.pad(images, [[0, 0], [shift, shift], [shift, shift], [0, 0]], constant_values=PAGE)

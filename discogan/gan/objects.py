@@ -11,7 +11,7 @@ PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts
 CLOSING = 5  # window of the dilation that fills a print's pale parts (white stripes have no ink) into the object
 INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
 PATCH_SHARE = 0.25  # a print patch's side, as a share of the image side: a few repeats of the demo's prints
-PAGE = 1.0  # white in [-1, 1]: what a patch reaching past the image's edge shows
+PAGE = 1.0  # white in [-1, 1]: what a patch or a DiffAugment shift reaching past the image's edge shows
 
 
 def object_ink(images):
