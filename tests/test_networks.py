@@ -7,7 +7,7 @@ from discogan.data.demo_data import print_texture
 from discogan.gan import networks
 from discogan.gan.networks import Architecture, build_discriminator, build_generator
 from discogan.gan.objects import object_ink
-from discogan.gan.ops import conv2d, conv2d_transpose, lrelu, resize_conv2d
+from discogan.gan.ops import bilinear_conv2d, conv2d, conv2d_transpose, lrelu, resize_conv2d
 from discogan.gan.train_step import build_train_step
 from discogan.options.config import TrainConfig
 
@@ -122,7 +122,7 @@ def test_a_generator_added_to_the_table_trains_by_its_bottleneck_name(monkeypatc
 
 
 def test_a_generator_name_not_in_the_table_is_refused_naming_the_flag():
-    with pytest.raises(ValueError, match="--bottleneck must be one of code, spatial, resize, style, got 'none'"):
+    with pytest.raises(ValueError, match="--bottleneck must be one of code, spatial, resize, bilinear, style, got 'none'"):
         Architecture.of(TrainConfig(bottleneck="none"))
 
 
@@ -157,8 +157,31 @@ def test_resize_convolution_equals_nearest_upsampling_then_a_3x3_convolution(fil
     np.testing.assert_allclose(tied, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["resize", "style"])
-def test_resize_and_style_generators_keep_the_authors_middle_and_only_style_reads_texture_statistics(name):
+def upsampled_step(upsample):
+    """`upsample`, its 3x3 taps passing each channel through, of a 4x4 map dark in its left half and light in its
+    right: one row of the 8x8 result, as a numpy array."""
+    with tf.Graph().as_default(), v1.Session() as session:
+        step = np.zeros([1, 4, 4, 2], np.float32)
+        step[:, :, 2:] = 1.0
+        y = upsample(tf.constant(step), 2, "up")
+        taps = v1.global_variables()[0]
+        centre = np.zeros([3, 3, 2, 2], np.float32)
+        centre[1, 1] = np.eye(2)
+        # resize_conv2d keeps its taps as [3, 3, filters, channels], bilinear_conv2d as [3, 3, channels, filters]:
+        # the pass-through is the same either way.
+        session.run(taps.assign(centre))
+        return session.run(y)[0, 3, :, 0]
+
+
+def test_bilinear_upsampling_blends_the_cells_of_the_map_where_nearest_upsampling_steps():
+    """Resize generators draw the 4x4 middle's cells back at 16x16 each; nearest upsampling hands the decoder a
+    hard step at every cell border, bilinear a ramp."""
+    np.testing.assert_allclose(upsampled_step(resize_conv2d), [0, 0, 0, 0, 1, 1, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(upsampled_step(bilinear_conv2d), [0, 0, 0, 0.25, 0.75, 1, 1, 1], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["resize", "bilinear", "style"])
+def test_resize_generators_keep_the_authors_middle_and_only_style_reads_texture_statistics(name):
     with tf.Graph().as_default() as graph:
         y = build_generator(v1.placeholder(tf.float32, [2, 64, 64, 3]), "AtoB", Architecture(64, 4, 4, name))
         names = [v.op.name for v in v1.global_variables()]
@@ -168,7 +191,7 @@ def test_resize_and_style_generators_keep_the_authors_middle_and_only_style_read
     assert y.shape.as_list() == [2, 64, 64, 3] and middle == [2, 4, 4, 32]
     assert decoder_kernels == {(3, 3)}
     styled = [n for n in names if "style" in n]
-    assert (styled == []) == (name == "resize")
+    assert (styled == []) == (name != "style")
     if name == "style":
         assert "generator_AB/style/dense/weights" in names and "generator_AB/up1/style_scale/weights" in names
 

@@ -3,8 +3,8 @@
 For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after the first) to 4x4x8gf; the book
 then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottleneck="code"`), the DiscoGAN
 authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
-convs back to 64x64x3 with tanh. `resize` draws the authors' middle back with resize-convolutions, and `style`
-also modulates that decoder by the input's texture statistics. `--bottleneck` names the generator in GENERATORS,
+convs back to 64x64x3 with tanh. `resize` draws the authors' middle back with resize-convolutions, `bilinear`
+with bilinear upsampling and 3x3 convs, and `style` modulates the resize decoder by the input's texture statistics. `--bottleneck` names the generator in GENERATORS,
 every builder of which takes the images, the Architecture and whether it trains. Larger powers of two add
 stride-2 layers (channels capped at 8x). No layer has a bias, as in the official DiscoGAN networks: batch
 norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU also stops TensorFlow's
@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 
 from discogan.gan.objects import CLOSING, object_ink
-from discogan.gan.ops import (batch_norm, collect_update_ops, conv2d, conv2d_transpose, dense, lrelu,
-                              resize_conv2d, weighted_moments)
+from discogan.gan.ops import (batch_norm, bilinear_conv2d, collect_update_ops, conv2d, conv2d_transpose, dense,
+                              lrelu, resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
 from discogan.runtime.tf_compat import tf, v1
 
@@ -93,6 +93,13 @@ def resize_generator(x, architecture, training):
     return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=resize_conv2d)
 
 
+def bilinear_generator(x, architecture, training):
+    """The authors' generator drawn back with bilinear upsampling and 3x3 convs: the 4x4 middle's cells blend into
+    each other, so neither checkerboard speckle nor the resize generator's grid at its cells' borders."""
+    widths = _widths(architecture.gf, int(x.shape[1]))
+    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=bilinear_conv2d)
+
+
 def _texture_statistics(features, ink):
     """Each image's mean and standard deviation of every channel of `features` over its object (`ink`, closed
     over a print's pale parts, pooled to each feature's size): what its surface looks like, colour and print, not
@@ -130,7 +137,7 @@ def code_generator(x, architecture, training):
 
 # --bottleneck NAME chooses the generator: NAME -> builder(images, architecture, training), built in its scope.
 GENERATORS = {"code": code_generator, "spatial": spatial_generator, "resize": resize_generator,
-              "style": style_generator}
+              "bilinear": bilinear_generator, "style": style_generator}
 
 
 def generator_builder(architecture):

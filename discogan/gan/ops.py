@@ -103,6 +103,16 @@ def resize_conv2d(x, filters, name):
         return _transposed(x, weights, 2, "SAME")
 
 
+def bilinear_conv2d(x, filters, name):
+    """Bilinear upsampling by 2 (half-pixel centres, edges clamped), then a 3x3 convolution: neighbouring cells of
+    the map below blend across their border, where resize_conv2d's nearest upsampling leaves a hard step that the
+    decoder must smooth itself (on real photos it draws grid lines and holes at the 4x4 middle's cell corners)."""
+    with v1.variable_scope(name):
+        height, width, channels = int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
+        upsampled = tf.cast(tf.image.resize(x, [2 * height, 2 * width], "bilinear"), x.dtype)
+        return tf.nn.conv2d(upsampled, _weights([3, 3, channels, filters]), 1, "SAME")
+
+
 def batch_norm(x, name, training):
     """Fused batch norm: batch statistics and moving-average updates in training, moving averages otherwise.
 

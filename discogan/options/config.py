@@ -39,8 +39,9 @@ class TrainConfig:
     df: int = option(64, "width of the discriminators' first layer")
     bottleneck: str = option("code", "generator: code (the book's 4x4 valid conv to a 1x1x100 code), spatial (the "
                                      "authors' default: the 4x4x8gf encoder output goes on), resize (spatial drawn "
-                                     "with resize-convolutions, no checkerboard) or style (resize, its decoder "
-                                     "modulated by the input's texture statistics)")
+                                     "with resize-convolutions, no checkerboard), bilinear (spatial drawn with "
+                                     "bilinear upsampling and 3x3 convs: no checkerboard, no grid) or style "
+                                     "(resize, its decoder modulated by the input's texture statistics)")
     lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
     feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
     lambda_identity: float = option(0.0, "weight of CycleGAN's identity loss, L1 of G_AB(b) against b and G_BA(a) "
