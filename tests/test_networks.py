@@ -122,7 +122,8 @@ def test_a_generator_added_to_the_table_trains_by_its_bottleneck_name(monkeypatc
 
 
 def test_a_generator_name_not_in_the_table_is_refused_naming_the_flag():
-    with pytest.raises(ValueError, match="--bottleneck must be one of code, spatial, resize, bilinear, style, got 'none'"):
+    refusal = "--bottleneck must be one of code, spatial, resize, bilinear, style, got 'none'"
+    with pytest.raises(ValueError, match=refusal):
         Architecture.of(TrainConfig(bottleneck="none"))
 
 

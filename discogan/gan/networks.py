@@ -4,8 +4,9 @@ For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after t
 then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottleneck="code"`), the DiscoGAN
 authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
 convs back to 64x64x3 with tanh. `resize` draws the authors' middle back with resize-convolutions, `bilinear`
-with bilinear upsampling and 3x3 convs, and `style` modulates the resize decoder by the input's texture statistics. `--bottleneck` names the generator in GENERATORS,
-every builder of which takes the images, the Architecture and whether it trains. Larger powers of two add
+with bilinear upsampling and 3x3 convs, and `style` modulates the resize decoder by the input's texture
+statistics. `--bottleneck` names the generator in GENERATORS, every builder of which takes the images, the
+Architecture and whether it trains. Larger powers of two add
 stride-2 layers (channels capped at 8x). No layer has a bias, as in the official DiscoGAN networks: batch
 norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU also stops TensorFlow's
 graph optimizer (its remapper pass fails on that pattern and skips every fusion).
@@ -80,24 +81,27 @@ def _decoder(h, widths, training, first_up, upsample=conv2d_transpose, style=Non
         return tf.tanh(upsample(h, 3, "deconv"))
 
 
+def _from_the_middle(x, architecture, training, upsample):
+    """The encoder, then the decoder straight from its 4x4x8gf map, each layer upsampling with `upsample`."""
+    widths = _widths(architecture.gf, int(x.shape[1]))
+    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=upsample)
+
+
 def spatial_generator(x, architecture, training):
     """The DiscoGAN authors' default generator: the decoder starts from the encoder's 4x4x8gf map."""
-    widths = _widths(architecture.gf, int(x.shape[1]))
-    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1)
+    return _from_the_middle(x, architecture, training, conv2d_transpose)
 
 
 def resize_generator(x, architecture, training):
     """The authors' generator with resize-convolutions in place of its transposed convs: the same 4x4x8gf middle,
     drawn back without the transposed convs' checkerboard speckle."""
-    widths = _widths(architecture.gf, int(x.shape[1]))
-    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=resize_conv2d)
+    return _from_the_middle(x, architecture, training, resize_conv2d)
 
 
 def bilinear_generator(x, architecture, training):
     """The authors' generator drawn back with bilinear upsampling and 3x3 convs: the 4x4 middle's cells blend into
     each other, so neither checkerboard speckle nor the resize generator's grid at its cells' borders."""
-    widths = _widths(architecture.gf, int(x.shape[1]))
-    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=bilinear_conv2d)
+    return _from_the_middle(x, architecture, training, bilinear_conv2d)
 
 
 def _texture_statistics(features, ink):
