@@ -8,7 +8,7 @@ import tensorflow as tf
 from discogan.gan.losses import (Direction, binary_cross_entropy_loss, colour_loss, discriminator_losses,
                                  generator_losses, object_colour, print_encoder_loss, print_loss, texture_loss)
 from discogan.gan.networks import PRINT_ENCODER_SCOPE, Architecture, build_cycle, build_discriminator, generator_of
-from discogan.gan.objects import object_patches
+from discogan.gan.objects import carried_print, object_patches
 from discogan.options.config import TrainConfig
 
 v1 = tf.compat.v1
@@ -252,6 +252,19 @@ def test_object_patches_are_cut_from_each_image_own_object():
     assert patches.shape == (40, 16, 16, 3)
     centres, blue = patches[:, 8, 8], np.array([0.2, 0.3, 0.7]) * 2 - 1
     assert np.allclose(centres[:20], blue, atol=1e-5) and np.allclose(centres[20:], blue[::-1], atol=1e-5)
+
+
+def test_the_carried_print_is_the_objects_print_not_its_clasp_nor_the_page():
+    with tf.Graph().as_default():
+        clasped = evaluate(printed_objects("plain", "wide", 64))
+        clasped[:, 30:34, 30:34] = [1.0, 0.6, -1.0]
+        images = tf.concat([printed_objects("checks", "wide", 64), clasped, tf.ones([1, 64, 64, 3])], 0)
+        carried = carried_print(images)
+        assert tf.gradients(carried, images)[0] is None
+        checks, plain, page = evaluate(carried)
+    pale, dark = np.array([0.9, 0.9, 1.0]) * 2 - 1, np.array([0.2, 0.3, 0.7]) * 2 - 1
+    assert np.allclose(np.abs(checks).mean(axis=(0, 1)), (pale - dark) / 2, atol=0.05)
+    assert np.abs(plain).max() < 1e-4 and np.abs(page).max() < 1e-6
 
 
 def test_the_print_encoder_learns_to_tell_an_object_by_its_print_whatever_the_shape():

@@ -6,7 +6,7 @@ import tensorflow as tf
 from discogan.data.demo_data import print_texture
 from discogan.gan import networks
 from discogan.gan.networks import Architecture, build_discriminator, build_generator
-from discogan.gan.objects import object_ink
+from discogan.gan.objects import carried_print, object_ink
 from discogan.gan.ops import bilinear_conv2d, conv2d, conv2d_transpose, lrelu, resize_conv2d
 from discogan.gan.train_step import build_train_step
 from discogan.options.config import TrainConfig
@@ -122,7 +122,7 @@ def test_a_generator_added_to_the_table_trains_by_its_bottleneck_name(monkeypatc
 
 
 def test_a_generator_name_not_in_the_table_is_refused_naming_the_flag():
-    refusal = "--bottleneck must be one of code, spatial, resize, bilinear, style, got 'none'"
+    refusal = "--bottleneck must be one of code, spatial, resize, bilinear, style, carry, got 'none'"
     with pytest.raises(ValueError, match=refusal):
         Architecture.of(TrainConfig(bottleneck="none"))
 
@@ -181,7 +181,7 @@ def test_bilinear_upsampling_blends_the_cells_of_the_map_where_nearest_upsamplin
     np.testing.assert_allclose(upsampled_step(bilinear_conv2d), [0, 0, 0, 0.25, 0.75, 1, 1, 1], atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["resize", "bilinear", "style"])
+@pytest.mark.parametrize("name", ["resize", "bilinear", "style", "carry"])
 def test_resize_generators_keep_the_authors_middle_and_only_style_reads_texture_statistics(name):
     with tf.Graph().as_default() as graph:
         y = build_generator(v1.placeholder(tf.float32, [2, 64, 64, 3]), "AtoB", Architecture(64, 4, 4, name))
@@ -195,6 +195,21 @@ def test_resize_generators_keep_the_authors_middle_and_only_style_reads_texture_
     assert (styled == []) == (name != "style")
     if name == "style":
         assert "generator_AB/style/dense/weights" in names and "generator_AB/up1/style_scale/weights" in names
+
+
+def test_the_carry_generator_lays_the_inputs_print_where_its_fourth_channel_says():
+    """With its last layer's taps at zero the drawing is mid-grey and the fourth channel says 'half': half the
+    input's carried print over mid-grey."""
+    images = np.stack([printed_patch(48, "checks"), printed_patch(48, "stripes")])
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = tf.constant(images)
+        y = build_generator(x, "AtoB", Architecture(64, 4, 4, "carry"), training=False)
+        last = [v for v in v1.global_variables() if v.op.name == "generator_AB/up4/deconv/weights"]
+        session.run(v1.global_variables_initializer())
+        session.run(last[0].assign(tf.zeros_like(last[0])))
+        translated, carried = session.run([y, 0.5 * carried_print(x)])
+    assert np.abs(carried).mean() > 0.1
+    np.testing.assert_allclose(translated, carried, atol=1e-5)
 
 
 def printed_patch(side, print_name):

@@ -4,18 +4,18 @@ For 64x64 images: four 4x4 stride-2 convs (gf, 2gf, 4gf, 8gf; batch norm after t
 then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottleneck="code"`), the DiscoGAN
 authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
 convs back to 64x64x3 with tanh. `resize` draws the authors' middle back with resize-convolutions, `bilinear`
-with bilinear upsampling and 3x3 convs, and `style` modulates the resize decoder by the input's texture
-statistics. `--bottleneck` names the generator in GENERATORS, every builder of which takes the images, the
-Architecture and whether it trains. Larger powers of two add
-stride-2 layers (channels capped at 8x). No layer has a bias, as in the official DiscoGAN networks: batch
-norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU also stops TensorFlow's
-graph optimizer (its remapper pass fails on that pattern and skips every fusion).
+with bilinear upsampling and 3x3 convs, `style` modulates the resize decoder by the input's texture statistics,
+and `carry` lays the input's own print on the bilinear drawing where a fourth channel says. `--bottleneck` names
+the generator in GENERATORS, every builder of which takes the images, the Architecture and whether it trains.
+Larger powers of two add stride-2 layers (channels capped at 8x). No layer has a bias, as in the official
+DiscoGAN networks: batch norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU
+also stops TensorFlow's graph optimizer (its remapper pass fails on that pattern and skips every fusion).
 """
 import math
 from typing import NamedTuple
 
 
-from discogan.gan.objects import CLOSING, object_ink
+from discogan.gan.objects import CLOSING, carried_print, object_ink
 from discogan.gan.ops import (batch_norm, bilinear_conv2d, collect_update_ops, conv2d, conv2d_transpose, dense,
                               lrelu, resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
@@ -62,9 +62,9 @@ def _encoder(x, widths, training):
     return outputs
 
 
-def _decoder(h, widths, training, first_up, upsample=conv2d_transpose, style=None):
+def _decoder(h, widths, training, first_up, upsample=conv2d_transpose, style=None, channels=3):
     """The encoder mirrored from its 4x4 map back to an image in [-1, 1]: `upsample` layers (transposed convs by
-    default), batch norm and ReLU, tanh at the end; the layers are up{first_up}, up{first_up + 1}, ...
+    default), batch norm and ReLU, tanh at the end over `channels`; the layers are up{first_up}, up{first_up + 1}, ...
 
     With a `style` vector per image, each batch norm's output is scaled and shifted by a projection of it (as
     AdaIN does in MUNIT): what the style holds reaches every scale of the drawing, wherever the layout puts it.
@@ -78,13 +78,14 @@ def _decoder(h, widths, training, first_up, upsample=conv2d_transpose, style=Non
                     style, width, "style_shift")[:, None, None, :]
             h = tf.nn.relu(h)
     with v1.variable_scope(f"up{first_up + len(decoder_widths)}"):
-        return tf.tanh(upsample(h, 3, "deconv"))
+        return tf.tanh(upsample(h, channels, "deconv"))
 
 
-def _from_the_middle(x, architecture, training, upsample):
+def _from_the_middle(x, architecture, training, upsample, channels=3):
     """The encoder, then the decoder straight from its 4x4x8gf map, each layer upsampling with `upsample`."""
     widths = _widths(architecture.gf, int(x.shape[1]))
-    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=upsample)
+    return _decoder(_encoder(x, widths, training)[-1], widths, training, first_up=1, upsample=upsample,
+                    channels=channels)
 
 
 def spatial_generator(x, architecture, training):
@@ -102,6 +103,14 @@ def bilinear_generator(x, architecture, training):
     """The authors' generator drawn back with bilinear upsampling and 3x3 convs: the 4x4 middle's cells blend into
     each other, so neither checkerboard speckle nor the resize generator's grid at its cells' borders."""
     return _from_the_middle(x, architecture, training, bilinear_conv2d)
+
+
+def carry_generator(x, architecture, training):
+    """The bilinear generator with a fourth channel saying where to lay the input's own print (carried_print) on
+    its clean drawing: the decoder draws the new shape and the print is carried over, not invented."""
+    drawn = _from_the_middle(x, architecture, training, bilinear_conv2d, channels=4)
+    where = (drawn[..., 3:] + 1.0) / 2.0
+    return tf.clip_by_value(drawn[..., :3] + where * carried_print(x), -1.0, 1.0)
 
 
 def _texture_statistics(features, ink):
@@ -141,7 +150,7 @@ def code_generator(x, architecture, training):
 
 # --bottleneck NAME chooses the generator: NAME -> builder(images, architecture, training), built in its scope.
 GENERATORS = {"code": code_generator, "spatial": spatial_generator, "resize": resize_generator,
-              "bilinear": bilinear_generator, "style": style_generator}
+              "bilinear": bilinear_generator, "style": style_generator, "carry": carry_generator}
 
 
 def generator_builder(architecture):

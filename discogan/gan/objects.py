@@ -1,4 +1,4 @@
-"""Where a product lies on its white page: its ink, its interior and patches of it, and whether an image shows one.
+"""Where a product lies on its white page: its ink, its interior, patches and print, and whether an image shows one.
 
 The colour, texture and print terms (discogan.gan.losses) and the style generator (discogan.gan.networks) read
 the object alone, so that they compare a bag with a shoe whatever the two shapes. No gradient flows through a mask.
@@ -11,6 +11,7 @@ PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts
 CLOSING = 5  # window of the dilation that fills a print's pale parts (white stripes have no ink) into the object
 INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
 PATCH_SHARE = 0.25  # a print patch's side, as a share of the image side: a few repeats of the demo's prints
+PRINT_STRIDE = 4  # pixels between the squares that carried_print chooses among
 PAGE = 1.0  # white in [-1, 1]: what a patch or a DiffAugment shift reaching past the image's edge shows
 
 
@@ -55,3 +56,28 @@ def object_patches(images, count):
     boxes = tf.stack([rows + first, columns + first, rows + last, columns + last], axis=-1) / (size - 1)
     owners = tf.repeat(tf.range(tf.shape(images)[0]), count)
     return tf.image.crop_and_resize(images, tf.reshape(boxes, [-1, 4]), owners, [side, side], extrapolation_value=PAGE)
+
+
+def carried_print(images):
+    """[N, H, W, C], no gradient: each image's print, a PATCH_SHARE square of its object less the square's mean
+    colour, mirror-tiled over the whole image. Of the squares at least half as far inside the object's interior as
+    the most inside one, the one of least spread: the print that covers the object, not a clasp, a logo or the
+    page's edge, and plain page where there is no object."""
+    size = int(images.shape[1])
+    side = max(int(size * PATCH_SHARE), 4)
+    inside = tf.nn.avg_pool2d(object_interior(object_ink(images)), side, PRINT_STRIDE, "VALID")[..., 0]
+    mean = tf.nn.avg_pool2d(images, side, PRINT_STRIDE, "VALID")
+    spread = tf.reduce_sum(tf.nn.avg_pool2d(tf.square(images), side, PRINT_STRIDE, "VALID") - tf.square(mean), -1)
+    grid = int(inside.shape[1])
+    inside, spread = tf.reshape(inside, [-1, grid * grid]), tf.reshape(spread, [-1, grid * grid])
+    candidate = inside >= 0.5 * tf.reduce_max(inside, axis=1, keepdims=True)
+    chosen = tf.argmin(tf.where(candidate, spread, tf.fill(tf.shape(spread), float("inf"))), axis=1,
+                       output_type=tf.int32)
+    top, left = tf.cast(chosen // grid * PRINT_STRIDE, tf.float32), tf.cast(chosen % grid * PRINT_STRIDE, tf.float32)
+    boxes = tf.stack([top, left, top + side - 1, left + side - 1], axis=-1) / (size - 1)
+    patch = tf.image.crop_and_resize(images, boxes, tf.range(tf.shape(images)[0]), [side, side])
+    patch = patch - tf.reduce_mean(patch, axis=[1, 2], keepdims=True)
+    row = tf.concat([patch, patch[:, :, ::-1]], axis=2)
+    block = tf.concat([row, row[:, ::-1]], axis=1)
+    repeats = -(-size // (2 * side))  # enough blocks to cover the image
+    return tf.stop_gradient(tf.tile(block, [1, repeats, repeats, 1])[:, :size, :size])

@@ -40,8 +40,9 @@ class TrainConfig:
     bottleneck: str = option("code", "generator: code (the book's 4x4 valid conv to a 1x1x100 code), spatial (the "
                                      "authors' default: the 4x4x8gf encoder output goes on), resize (spatial drawn "
                                      "with resize-convolutions, no checkerboard), bilinear (spatial drawn with "
-                                     "bilinear upsampling and 3x3 convs: no checkerboard, no grid) or style "
-                                     "(resize, its decoder modulated by the input's texture statistics)")
+                                     "bilinear upsampling and 3x3 convs: no checkerboard, no grid), style (resize, "
+                                     "its decoder modulated by the input's texture statistics) or carry (bilinear, "
+                                     "laying the input's own print where a fourth channel says)")
     lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
     feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
     lambda_identity: float = option(0.0, "weight of CycleGAN's identity loss, L1 of G_AB(b) against b and G_BA(a) "
