@@ -8,7 +8,8 @@ given explicitly always wins. A demo also names the built-in dataset it draws, b
 # Samples and checkpoints by the clock: the book's every 5 and 10 iterations cost as much as a small model's step.
 BY_THE_CLOCK = {"print_freq": 0, "sample_seconds": 60, "save_freq": 0, "save_seconds": 300}
 # official: the authors' release (SKTBrain/DiscoGAN), their loss's rate written as lambda_l2 (docs/recipes.md).
-# colour: official from the first iteration plus colour-keeping terms, chosen on held-out bags and shoes (same page).
+# colour: official from the first iteration plus colour-keeping terms, and the carry generator with the print loss
+# and DiffAugment's translation to carry the print, chosen on held-out bags and shoes (same page).
 RECIPES = {
     "book": {},
     "official": {"bottleneck": "spatial", "feature_matching": 0.9, "gan_curriculum": 10000,
@@ -16,20 +17,20 @@ RECIPES = {
                  "weight_decay": 1e-5, "pool_size": 0, **BY_THE_CLOCK},
 }
 RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour": (30.0, 10.0),
-                     "colour_chroma": 10.0, "lambda_identity": 0.5, "ema_decay": 0.999, "flip": False}
+                     "colour_chroma": 10.0, "lambda_identity": 0.5, "ema_decay": 0.999, "flip": False,
+                     "bottleneck": "carry", "lambda_print": 0.1, "diff_augment": "translation"}
 
 # The demos: the recipes at half width and batch 16, short enough for two CPU cores (benchmarks/README.md, "The demos").
 # The shoes demo weighs colour 10 both ways: its shoes share the bags' palette, so a stronger pull only blurs them;
-# the texture and print losses carry each print across, and DiffAugment keeps the shoes as real as without them
-# (same page).
+# the texture loss and the colour recipe's print loss and carry generator take each print across, and DiffAugment
+# with cutout keeps the shoes as real as without them (same page).
 DEMOS = {
     "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
                  "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
                  "seed": 0},
     "shoes": {"dataset": "demo_shoes", "recipe": "colour", "lambda_colour": 10.0, "lambda_texture": 100.0,
-              "lambda_print": 0.1, "diff_augment": "translation,cutout", "epochs": 30, "epoch_step": 30,
-              "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
-              "seed": 0},
+              "diff_augment": "translation,cutout", "epochs": 30, "epoch_step": 30, "batch_size": 16, "gf": 32,
+              "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100, "seed": 0},
 }
 DEFAULT_DEMO = "sketches"  # what a bare --demo trains
 
