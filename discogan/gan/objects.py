@@ -44,18 +44,29 @@ def object_interior(ink, margin=INTERIOR_MARGIN):
     return eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), margin)
 
 
+def _patch_side(size):
+    """The side of a print square in an image of side `size`: PATCH_SHARE of it, at least 4 pixels."""
+    return max(int(size * PATCH_SHARE), 4)
+
+
+def _squares(images, tops, lefts, side, owners):
+    """[M, side, side, C]: the squares of images[owners] whose top-left pixels are (tops, lefts), copied pixel for
+    pixel (crop_and_resize with the corners side - 1 pixels apart); past the image's edge, page."""
+    size = int(images.shape[1])
+    boxes = tf.stack([tops, lefts, tops + side - 1, lefts + side - 1], axis=-1) / (size - 1)
+    return tf.image.crop_and_resize(images, boxes, owners, [side, side], extrapolation_value=PAGE)
+
+
 def object_patches(images, count):
     """[N * count, S, S, C]: `count` square patches of each image, PATCH_SHARE of its side, centred on pixels drawn
     at random from its object's interior (anywhere, for an image without one); image i's are rows i * count on."""
     size = int(images.shape[1])
-    side = max(int(size * PATCH_SHARE), 4)
+    side = _patch_side(size)
     interior = tf.reshape(object_interior(object_ink(images)), [-1, size * size])
-    centres = tf.random.categorical(tf.math.log(interior + 1e-4), count)
-    rows, columns = (tf.cast(centres // size, tf.float32), tf.cast(centres % size, tf.float32))
-    first, last = -(side // 2), side - side // 2 - 1  # one pixel apart: crop_and_resize copies the pixels as they are
-    boxes = tf.stack([rows + first, columns + first, rows + last, columns + last], axis=-1) / (size - 1)
-    owners = tf.repeat(tf.range(tf.shape(images)[0]), count)
-    return tf.image.crop_and_resize(images, tf.reshape(boxes, [-1, 4]), owners, [side, side], extrapolation_value=PAGE)
+    centres = tf.reshape(tf.random.categorical(tf.math.log(interior + 1e-4), count), [-1])
+    tops = tf.cast(centres // size - side // 2, tf.float32)
+    lefts = tf.cast(centres % size - side // 2, tf.float32)
+    return _squares(images, tops, lefts, side, tf.repeat(tf.range(tf.shape(images)[0]), count))
 
 
 def carried_print(images):
@@ -64,7 +75,7 @@ def carried_print(images):
     the most inside one, the one of least spread: the print that covers the object, not a clasp, a logo or the
     page's edge, and plain page where there is no object."""
     size = int(images.shape[1])
-    side = max(int(size * PATCH_SHARE), 4)
+    side = _patch_side(size)
     inside = tf.nn.avg_pool2d(object_interior(object_ink(images)), side, PRINT_STRIDE, "VALID")[..., 0]
     mean = tf.nn.avg_pool2d(images, side, PRINT_STRIDE, "VALID")
     spread = tf.reduce_sum(tf.nn.avg_pool2d(tf.square(images), side, PRINT_STRIDE, "VALID") - tf.square(mean), -1)
@@ -73,9 +84,8 @@ def carried_print(images):
     candidate = inside >= 0.5 * tf.reduce_max(inside, axis=1, keepdims=True)
     chosen = tf.argmin(tf.where(candidate, spread, tf.fill(tf.shape(spread), float("inf"))), axis=1,
                        output_type=tf.int32)
-    top, left = tf.cast(chosen // grid * PRINT_STRIDE, tf.float32), tf.cast(chosen % grid * PRINT_STRIDE, tf.float32)
-    boxes = tf.stack([top, left, top + side - 1, left + side - 1], axis=-1) / (size - 1)
-    patch = tf.image.crop_and_resize(images, boxes, tf.range(tf.shape(images)[0]), [side, side])
+    tops, lefts = tf.cast(chosen // grid * PRINT_STRIDE, tf.float32), tf.cast(chosen % grid * PRINT_STRIDE, tf.float32)
+    patch = _squares(images, tops, lefts, side, tf.range(tf.shape(images)[0]))
     patch = patch - tf.reduce_mean(patch, axis=[1, 2], keepdims=True)
     row = tf.concat([patch, patch[:, :, ::-1]], axis=2)
     block = tf.concat([row, row[:, ::-1]], axis=1)
