@@ -212,6 +212,20 @@ def test_the_carry_generator_lays_the_inputs_print_where_its_fourth_channel_says
     np.testing.assert_allclose(translated, carried, atol=1e-5)
 
 
+def test_the_carried_print_is_laid_on_the_drawn_object_only_never_on_the_page_around_it():
+    """A drawing of a mid-grey square on white page whose fourth channel says 'everywhere': the checks land on the
+    square and the page stays white."""
+    drawing = np.ones((1, 64, 64, 4), np.float32)
+    drawing[:, 20:44, 20:44, :3] = 0.0
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = tf.constant(printed_patch(48, "checks")[None])
+        laid, carried = session.run([networks.lay_print(tf.constant(drawing), x), carried_print(x)])
+    np.testing.assert_array_equal(laid[0, :18], 1.0)
+    np.testing.assert_array_equal(laid[0, :, 46:], 1.0)
+    np.testing.assert_allclose(laid[0, 20:44, 20:44], np.clip(carried[0, 20:44, 20:44], -1, 1), atol=1e-6)
+    assert np.abs(carried[0, 20:44, 20:44]).mean() > 0.2
+
+
 def printed_patch(side, print_name):
     """A 64x64 white page in [-1, 1] with a `side` x `side` patch of the demo's checks or (upright) stripes, dark
     blue on pale, at its centre."""

@@ -15,7 +15,7 @@ import math
 from typing import NamedTuple
 
 
-from discogan.gan.objects import CLOSING, carried_print, object_ink
+from discogan.gan.objects import CLOSING, carried_print, object_cover, object_ink
 from discogan.gan.ops import (batch_norm, bilinear_conv2d, collect_update_ops, conv2d, conv2d_transpose, dense,
                               lrelu, resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
@@ -108,9 +108,15 @@ def bilinear_generator(x, architecture, training):
 def carry_generator(x, architecture, training):
     """The bilinear generator with a fourth channel saying where to lay the input's own print (carried_print) on
     its clean drawing: the decoder draws the new shape and the print is carried over, not invented."""
-    drawn = _from_the_middle(x, architecture, training, bilinear_conv2d, channels=4)
-    where = (drawn[..., 3:] + 1.0) / 2.0
-    return tf.clip_by_value(drawn[..., :3] + where * carried_print(x), -1.0, 1.0)
+    return lay_print(_from_the_middle(x, architecture, training, bilinear_conv2d, channels=4), x)
+
+
+def lay_print(drawn, x):
+    """The drawing drawn[..., :3] with x's carried print laid where drawn[..., 3] says, in [-1, 1], and only on the
+    drawn object (object_cover): print on the page around a shoe is no shoe's."""
+    drawing = drawn[..., :3]
+    where = (drawn[..., 3:] + 1.0) / 2.0 * object_cover(drawing)
+    return tf.clip_by_value(drawing + where * carried_print(x), -1.0, 1.0)
 
 
 def _texture_statistics(features, ink):

@@ -1,7 +1,9 @@
-"""Where a product lies on its white page: its ink, its interior, patches and print, and whether an image shows one.
+"""Where a product lies on its white page: its ink, cover and interior, patches and print, and whether an image
+shows one.
 
-The colour, texture and print terms (discogan.gan.losses) and the style generator (discogan.gan.networks) read
-the object alone, so that they compare a bag with a shoe whatever the two shapes. No gradient flows through a mask.
+The colour, texture and print terms (discogan.gan.losses) and the style and carry generators
+(discogan.gan.networks) read the object alone, so that they compare a bag with a shoe whatever the two shapes, and
+lay a print on the shoe, not on its page. No gradient flows through a mask.
 """
 from discogan.runtime.tf_compat import tf
 from discogan.scores.colour_metrics import BACKGROUND_LEVEL
@@ -12,6 +14,7 @@ CLOSING = 5  # window of the dilation that fills a print's pale parts (white str
 INTERIOR_MARGIN = 9  # window of the erosion after it, so that the outline against the page is not texture
 PATCH_SHARE = 0.25  # a print patch's side, as a share of the image side: a few repeats of the demo's prints
 PRINT_STRIDE = 4  # pixels between the squares that carried_print chooses among
+INK_FULL = 0.1  # ink from which a drawn pixel counts wholly as object: a pale beige shoe's
 PAGE = 1.0  # white in [-1, 1]: what a patch or a DiffAugment shift reaching past the image's edge shows
 
 
@@ -42,6 +45,14 @@ def object_interior(ink, margin=INTERIOR_MARGIN):
     """Each pixel's share of the object's interior: its `ink` [N, H, W, 1] closed over the print's pale parts
     (CLOSING), then eroded by a `margin` window."""
     return eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), margin)
+
+
+def object_cover(images):
+    """[N, H, W, 1] in [0, 1], no gradient: how surely each pixel is the object rather than the page, its ink closed
+    over a print's pale parts (dilated, then eroded by CLOSING, so the cover does not grow past the outline; an
+    object reaching the image's edge keeps it) and full from INK_FULL."""
+    closed = -tf.nn.max_pool2d(-tf.nn.max_pool2d(object_ink(images), CLOSING, 1, "SAME"), CLOSING, 1, "SAME")
+    return tf.minimum(closed / INK_FULL, 1.0)
 
 
 def _patch_side(size):
