@@ -15,7 +15,7 @@ import math
 from typing import NamedTuple
 
 
-from discogan.gan.objects import CLOSING, carried_print, object_cover, object_ink
+from discogan.gan.objects import carried_print, filled_ink, object_cover, object_ink
 from discogan.gan.ops import (batch_norm, bilinear_conv2d, collect_update_ops, conv2d, conv2d_transpose, dense,
                               lrelu, resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
@@ -123,7 +123,7 @@ def _texture_statistics(features, ink):
     """Each image's mean and standard deviation of every channel of `features` over its object (`ink`, closed
     over a print's pale parts, pooled to each feature's size): what its surface looks like, colour and print, not
     where anything is nor how much page is around it."""
-    weights = tf.nn.max_pool2d(ink, CLOSING, 1, "SAME")
+    weights = filled_ink(ink)
     statistics = []
     for feature in features:
         factor = int(ink.shape[1]) // int(feature.shape[1])

@@ -41,17 +41,22 @@ def eroded(weights, window):
     return -tf.nn.max_pool2d(-padded, window, 1, "VALID")
 
 
+def filled_ink(ink):
+    """`ink` [N, H, W, 1] dilated by a CLOSING window, so that a print's pale parts count as the object's."""
+    return tf.nn.max_pool2d(ink, CLOSING, 1, "SAME")
+
+
 def object_interior(ink, margin=INTERIOR_MARGIN):
-    """Each pixel's share of the object's interior: its `ink` [N, H, W, 1] closed over the print's pale parts
-    (CLOSING), then eroded by a `margin` window."""
-    return eroded(tf.nn.max_pool2d(ink, CLOSING, 1, "SAME"), margin)
+    """Each pixel's share of the object's interior: its `ink` [N, H, W, 1] filled over the print's pale parts
+    (filled_ink), then eroded by a `margin` window."""
+    return eroded(filled_ink(ink), margin)
 
 
 def object_cover(images):
     """[N, H, W, 1] in [0, 1], no gradient: how surely each pixel is the object rather than the page, its ink closed
     over a print's pale parts (dilated, then eroded by CLOSING, so the cover does not grow past the outline; an
     object reaching the image's edge keeps it) and full from INK_FULL."""
-    closed = -tf.nn.max_pool2d(-tf.nn.max_pool2d(object_ink(images), CLOSING, 1, "SAME"), CLOSING, 1, "SAME")
+    closed = -tf.nn.max_pool2d(-filled_ink(object_ink(images)), CLOSING, 1, "SAME")
     return tf.minimum(closed / INK_FULL, 1.0)
 
 
