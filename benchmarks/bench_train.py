@@ -22,6 +22,7 @@ batch 1 and 64) and of bench_loader.py --skip_wait (the input pipeline alone).
 import argparse
 import collections
 import json
+import re
 import resource
 import statistics
 import subprocess
@@ -74,6 +75,24 @@ def top_ops(step_stats, count=15):
     whole = sum(totals.values())
     return [{"op": op, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
             for op, micros in totals.most_common(count)]
+
+
+def top_networks(step_stats):
+    """Networks by their summed kernel time in one traced step, forward and gradients together, with shares of
+    the total: a node's first scope with the suffix of a reused copy dropped (generator_AB_2 -> generator_AB);
+    the losses' own ops, the optimisers and the rest as one row."""
+    from discogan.gan.networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE
+
+    totals = collections.Counter()
+    for device in step_stats.dev_stats:
+        for node in device.node_stats:
+            scopes = node.node_name.split("/")
+            scope = scopes[1] if scopes[0] == "gradients" and len(scopes) > 1 else scopes[0]
+            network = scope.startswith((GENERATOR_SCOPE, DISCRIMINATOR_SCOPE))
+            totals[re.sub(r"_\d+$", "", scope) if network else "the rest"] += node.all_end_rel_micros
+    whole = sum(totals.values())
+    return [{"network": name, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
+            for name, micros in totals.most_common()]
 
 
 def available_precisions():
@@ -164,7 +183,7 @@ def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="bo
             run_cycle(sess, cycle, precision, options=v1.RunOptions(trace_level=v1.RunOptions.FULL_TRACE),
                       run_metadata=metadata)
             Path(profile).write_text(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
-            for row in top_ops(metadata.step_stats):
+            for row in top_ops(metadata.step_stats) + top_networks(metadata.step_stats):
                 print(json.dumps(row), file=sys.stderr)
     step_s = statistics.fmean(times)  # the peer's measure: total time over steps
     return {"impl": "discogan-tf", "version": tf.__version__, "precision": precision, "recipe": recipe,
@@ -252,7 +271,7 @@ def main():
     parser.add_argument("--precision", nargs="+", choices=("float32", "bfloat16", "float16"),
                         help="precisions to time (default: float32 and each mixed precision this machine has "
                              "hardware for)")
-    parser.add_argument("--recipe", default="book", choices=("book", "official"),
+    parser.add_argument("--recipe", default="book", choices=("book", "official", "colour"),
                         help="the training recipe whose iteration is timed (default: book, the peer's G+D step)")
     parser.add_argument("--thread-pools", default="training", choices=("training", "default"),
                         help="training: the pools training uses (on a CPU, one share of the cores per direction "
