@@ -153,7 +153,7 @@ def run_ours(batch, steps, warmup, profile=None, precision="float32", recipe="bo
 
     One timed iteration is one cycle of the recipe's iteration ops: the book's G+D op, or the authors' D, G, G
     (counted as three iterations). With `profile`, one more cycle runs traced: its Chrome trace goes to that file
-    and the top ops to stderr. `thread_pools` "training" sizes them as training does, "default" leaves
+    and the top ops and networks to stderr. `thread_pools` "training" sizes them as training does, "default" leaves
     TensorFlow's (bench_threads.py compares the two).
     """
     import tensorflow as tf
@@ -265,7 +265,7 @@ def main():
                         help="the peer benchmark, relative to the repository root")
     parser.add_argument("--pairs", type=int, default=3, help="alternating ours/peer rounds per step compared")
     parser.add_argument("--profile", metavar="TRACE_JSON", help="trace one more step (with --batch): Chrome trace "
-                        "to this file, top ops to stderr")
+                        "to this file, top ops and networks to stderr")
     parser.add_argument("--training-only", action="store_true",
                         help="skip the translation (bench_translate.py) and loader (bench_loader.py) lines")
     parser.add_argument("--precision", nargs="+", choices=("float32", "bfloat16", "float16"),
