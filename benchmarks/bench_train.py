@@ -64,17 +64,24 @@ def step_flops(train_op):
     return flops
 
 
-def top_ops(step_stats, count=15):
-    """Op types by their summed kernel time in one traced step, with shares of the total (both cores)."""
+def kernel_time_by(step_stats, label, key, count=None):
+    """Rows {key: label, "ms", "share"} of one traced step's summed kernel time (both cores) per `label(node)`,
+    the largest first, at most `count` of them."""
     totals = collections.Counter()
     for device in step_stats.dev_stats:
         for node in device.node_stats:
-            label = node.timeline_label
-            op_type = label.split(" = ", 1)[1].split("(", 1)[0] if " = " in label else node.node_name
-            totals[op_type] += node.all_end_rel_micros
+            totals[label(node)] += node.all_end_rel_micros
     whole = sum(totals.values())
-    return [{"op": op, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
-            for op, micros in totals.most_common(count)]
+    return [{key: name, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
+            for name, micros in totals.most_common(count)]
+
+
+def top_ops(step_stats, count=15):
+    """Op types by their summed kernel time in one traced step, with shares of the total (both cores)."""
+    def op_type(node):
+        label = node.timeline_label
+        return label.split(" = ", 1)[1].split("(", 1)[0] if " = " in label else node.node_name
+    return kernel_time_by(step_stats, op_type, "op", count)
 
 
 def top_networks(step_stats):
@@ -83,16 +90,11 @@ def top_networks(step_stats):
     the losses' own ops, the optimisers and the rest as one row."""
     from discogan.gan.networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE
 
-    totals = collections.Counter()
-    for device in step_stats.dev_stats:
-        for node in device.node_stats:
-            scopes = node.node_name.split("/")
-            scope = scopes[1] if scopes[0] == "gradients" and len(scopes) > 1 else scopes[0]
-            network = scope.startswith((GENERATOR_SCOPE, DISCRIMINATOR_SCOPE))
-            totals[re.sub(r"_\d+$", "", scope) if network else "the rest"] += node.all_end_rel_micros
-    whole = sum(totals.values())
-    return [{"network": name, "ms": round(micros / 1000, 1), "share": round(micros / whole, 3)}
-            for name, micros in totals.most_common()]
+    def network(node):
+        scopes = node.node_name.split("/")
+        scope = scopes[1] if scopes[0] == "gradients" and len(scopes) > 1 else scopes[0]
+        return re.sub(r"_\d+$", "", scope) if scope.startswith((GENERATOR_SCOPE, DISCRIMINATOR_SCOPE)) else "the rest"
+    return kernel_time_by(step_stats, network, "network")
 
 
 def available_precisions():
