@@ -1,12 +1,13 @@
-"""The convolutions computed another way than by tf.nn (matmuls, windows, 2x2 pixel blocks) equal tf.nn's,
-with the same gradients."""
+"""The convolutions computed another way than by tf.nn (matmuls, windows, 2x2 pixel blocks) and the pools run with
+the batch folded into the channels equal tf.nn's, with the same gradients."""
 import contextlib
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from discogan.gan.cpu_forms import faster_gradients
-from discogan.gan.ops import conv2d, conv2d_transpose
+from discogan.gan.ops import conv2d, conv2d_transpose, pool2d
 
 v1 = tf.compat.v1
 
@@ -101,3 +102,21 @@ def test_only_the_image_side_works_on_2x2_pixel_blocks():
     assert "DepthToSpace" in image_up
     wide_up, wide_up_gradient = types["wide_up"]
     assert "DepthToSpace" not in wide_up | wide_up_gradient and "Conv2DBackpropInput" in wide_up
+
+
+@pytest.mark.parametrize("kind, window, stride, padding, channels", [
+    ("max", 5, 1, "SAME", 1), ("max", 9, 1, "VALID", 1), ("avg", 16, 4, "VALID", 3), ("avg", 2, 2, "VALID", 1)])
+def test_pools_with_the_batch_folded_into_the_channels_are_each_images_own(kind, window, stride, padding, channels):
+    """Each image pooled alone, whatever the batch size (a dynamic one too): no image's pixels reach another's."""
+    images = np.random.default_rng(1).standard_normal([3, 20, 20, channels]).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, 20, 20, channels])
+        ours = pool2d(x, kind, window, stride, padding)
+        expected = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}[kind](x, window, stride, padding)
+        grads = [tf.gradients(tf.reduce_sum(y * y), x)[0] for y in (ours, expected)]
+        with v1.Session(graph=graph) as sess:
+            got, want, (got_grad, want_grad) = sess.run([ours, expected, grads], {x: images})
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-6, atol=1e-6)

@@ -7,7 +7,7 @@ import numpy as np
 
 from discogan.gan.networks import build_print_encoder
 from discogan.gan.objects import object_ink, object_interior, object_patches, on_white_page
-from discogan.gan.ops import weighted_moments
+from discogan.gan.ops import pool2d, weighted_moments
 from discogan.runtime.tf_compat import tf
 
 
@@ -96,7 +96,7 @@ def object_texture(images):
     statistics = []
     for scale in range(TEXTURE_SCALES):
         if scale:
-            lightness, ink = (tf.nn.avg_pool2d(x, 2, 2, "VALID") for x in (lightness, ink))
+            lightness, ink = (pool2d(x, "avg", 2, 2, "VALID") for x in (lightness, ink))
         interior = object_interior(ink)
         responses = tf.nn.conv2d(lightness, TEXTURE_FILTERS, 1, "SAME")
         gram = tf.einsum("nhwi,nhwj->nij", responses * interior, responses) / (

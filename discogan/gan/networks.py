@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from discogan.gan.objects import carried_print, filled_ink, object_cover, object_ink
 from discogan.gan.ops import (batch_norm, bilinear_conv2d, collect_update_ops, conv2d, conv2d_transpose, dense,
-                              lrelu, resize_conv2d, weighted_moments)
+                              lrelu, pool2d, resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
 from discogan.runtime.tf_compat import tf, v1
 
@@ -127,7 +127,7 @@ def _texture_statistics(features, ink):
     statistics = []
     for feature in features:
         factor = int(ink.shape[1]) // int(feature.shape[1])
-        statistics += weighted_moments(feature, tf.nn.avg_pool2d(weights, factor, factor, "VALID"))
+        statistics += weighted_moments(feature, pool2d(weights, "avg", factor, factor, "VALID"))
     return tf.concat(statistics, axis=1)
 
 

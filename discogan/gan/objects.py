@@ -5,6 +5,7 @@ The colour, texture and print terms (discogan.gan.losses) and the style and carr
 (discogan.gan.networks) read the object alone, so that they compare a bag with a shoe whatever the two shapes, and
 lay a print on the shoe, not on its page. No gradient flows through a mask.
 """
+from discogan.gan.ops import pool2d
 from discogan.runtime.tf_compat import tf
 from discogan.scores.colour_metrics import BACKGROUND_LEVEL
 
@@ -38,12 +39,12 @@ def eroded(weights, window):
     """The least of `weights` [N, H, W, 1] over each `window` x `window` neighbourhood, nothing beyond the border."""
     margin = window // 2
     padded = tf.pad(weights, [[0, 0], [margin, margin], [margin, margin], [0, 0]])
-    return -tf.nn.max_pool2d(-padded, window, 1, "VALID")
+    return -pool2d(-padded, "max", window, 1, "VALID")
 
 
 def filled_ink(ink):
     """`ink` [N, H, W, 1] dilated by a CLOSING window, so that a print's pale parts count as the object's."""
-    return tf.nn.max_pool2d(ink, CLOSING, 1, "SAME")
+    return pool2d(ink, "max", CLOSING, 1, "SAME")
 
 
 def object_interior(ink, margin=INTERIOR_MARGIN):
@@ -56,7 +57,7 @@ def object_cover(images):
     """[N, H, W, 1] in [0, 1], no gradient: how surely each pixel is the object rather than the page, its ink closed
     over a print's pale parts (dilated, then eroded by CLOSING, so the cover does not grow past the outline; an
     object reaching the image's edge keeps it) and full from INK_FULL."""
-    closed = -tf.nn.max_pool2d(-filled_ink(object_ink(images)), CLOSING, 1, "SAME")
+    closed = -pool2d(-filled_ink(object_ink(images)), "max", CLOSING, 1, "SAME")
     return tf.minimum(closed / INK_FULL, 1.0)
 
 
@@ -92,9 +93,9 @@ def carried_print(images):
     page's edge, and plain page where there is no object."""
     size = int(images.shape[1])
     side = _patch_side(size)
-    inside = tf.nn.avg_pool2d(object_interior(object_ink(images)), side, PRINT_STRIDE, "VALID")[..., 0]
-    mean = tf.nn.avg_pool2d(images, side, PRINT_STRIDE, "VALID")
-    spread = tf.reduce_sum(tf.nn.avg_pool2d(tf.square(images), side, PRINT_STRIDE, "VALID") - tf.square(mean), -1)
+    inside = pool2d(object_interior(object_ink(images)), "avg", side, PRINT_STRIDE, "VALID")[..., 0]
+    mean = pool2d(images, "avg", side, PRINT_STRIDE, "VALID")
+    spread = tf.reduce_sum(pool2d(tf.square(images), "avg", side, PRINT_STRIDE, "VALID") - tf.square(mean), -1)
     grid = int(inside.shape[1])
     inside, spread = tf.reshape(inside, [-1, grid * grid]), tf.reshape(spread, [-1, grid * grid])
     candidate = inside >= 0.5 * tf.reduce_max(inside, axis=1, keepdims=True)

@@ -74,6 +74,15 @@ def dense(x, units, name):
         return tf.matmul(x, _weights([x.shape[-1], units]))
 
 
+def pool2d(x, kind, window, stride, padding):
+    """tf.nn.max_pool2d or avg_pool2d (`kind` "max" or "avg") of each image of `x` [N, H, W, C] alone, run with
+    the batch folded into the channels: CPU pooling kernels vectorise over channels, and masks have one."""
+    pool = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}[kind]
+    height, width, channels = (int(side) for side in x.shape[1:])
+    folded = pool(tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, height, width, -1]), window, stride, padding)
+    return tf.transpose(tf.reshape(folded, [int(folded.shape[1]), int(folded.shape[2]), -1, channels]), [2, 0, 1, 3])
+
+
 def weighted_moments(values, weights):
     """(mean, standard deviation) of each image's channels of `values` [N, H, W, C] over its area, each pixel
     weighted by `weights` [N, H, W, 1]; [N, C] each."""
