@@ -19,7 +19,8 @@ setup(
     python_requires=">=3.9",
     install_requires=REQUIREMENTS,
     # gpu: TensorFlow with the CUDA libraries it was built against, for NVIDIA GPUs on Linux.
+    # test: pytest-xdist runs the tests on every core, as most of a test's time is one thread building its graph.
     # browser: Playwright for tests/test_app_browser.py, which drives Debian's Chromium (apt-get install chromium).
-    extras_require={"test": ["pytest>=7"], "browser": ["playwright>=1.40", "pytest-playwright>=0.4"],
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"], "browser": ["playwright>=1.40", "pytest-playwright>=0.4"],
                     "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
 )
