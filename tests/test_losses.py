@@ -121,6 +121,17 @@ def test_chroma_weight_scales_differences_of_hue_and_leaves_lightness_alone():
     assert lightness[0] > 0.05 and math.isclose(lightness[1], lightness[0], rel_tol=1e-4)
 
 
+def test_feature_matching_mixes_each_direction_by_its_own_share_when_given_two():
+    with tf.Graph().as_default():
+        a, b = tf.zeros([2, 4, 4, 3]), tf.ones([2, 4, 4, 3])
+        logits = tf.zeros([2, 1, 1, 1])
+        real, fake = [tf.ones([2, 3])], [tf.zeros([2, 3])]  # batch means 1 apart: a feature-matching loss of 1
+        cycle = {name: Direction(a, b, a, a, logits, real, fake, None) for name in ("a2b", "b2a")}
+        result = evaluate(generator_losses(cycle, TrainConfig(feature_matching=(0.9, 0.0)), lambda_l2=1.0))
+    assert math.isclose(result["g_loss_a2b"], 0.1 * math.log(2) + 0.9 * 1.0, rel_tol=1e-5)
+    assert "fm_loss_b2a" not in result and math.isclose(result["g_loss_b2a"], math.log(2), rel_tol=1e-5)
+
+
 def test_weighted_terms_enter_the_total_only_when_set():
     with tf.Graph().as_default():
         a, b = coloured_bags([0.1, 0.2, 0.9]), coloured_bags([0.9, 0.2, 0.1])

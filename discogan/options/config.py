@@ -19,7 +19,7 @@ FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a larger weight is i
 GRAPH_NUMBERS = ("l_r", "lambda_l2", "curriculum_lambda_l2", "lambda_identity", "lambda_colour", "lambda_texture",
                  "lambda_print", "colour_chroma", "weight_decay")
 # weights that may differ between A -> B and B -> A
-PER_DIRECTION = ("lambda_colour", "lambda_texture", "lambda_print")
+PER_DIRECTION = ("feature_matching", "lambda_colour", "lambda_texture", "lambda_print")
 
 
 def option(default, help_text):
@@ -44,7 +44,9 @@ class TrainConfig:
                                      "its decoder modulated by the input's texture statistics) or carry (bilinear, "
                                      "laying the input's own print where a fourth channel says)")
     lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
-    feature_matching: float = option(0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm")
+    feature_matching: Union[float, Tuple[float, float]] = option(
+        0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm; two shares, A -> B then B -> A, "
+             "mix each direction apart")
     lambda_identity: float = option(0.0, "weight of CycleGAN's identity loss, L1 of G_AB(b) against b and G_BA(a) "
                                          "against a (0: off)")
     lambda_colour: Union[float, Tuple[float, float]] = option(
@@ -138,7 +140,7 @@ class TrainConfig:
                 raise ValueError(f"--{flag} must be a number {bound}{holds}, got {value!r}")
         if not (isinstance(self.ema_decay, (int, float)) and 0.0 <= self.ema_decay < 1.0):
             raise ValueError(f"--ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got {self.ema_decay!r}")
-        if not 0.0 <= self.feature_matching <= 1.0:
+        if not all(0.0 <= share <= 1.0 for share in self.direction_weights("feature_matching").values()):
             raise ValueError(f"--feature_matching must lie in [0, 1], got {self.feature_matching!r}")
 
     def direction_weights(self, flag):
