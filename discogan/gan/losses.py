@@ -156,15 +156,15 @@ def generator_losses(cycle, config, lambda_l2):
     Each direction's loss is lambda_l2 * reconstruction + the adversarial term, mixed with feature matching when
     its share f of config.feature_matching is above 0: (1 - f) * gan + f * fm; plus, when their weights are set,
     the identity loss (CycleGAN's G(target) ~ target, L1), the colour loss, which may weigh each direction apart
-    (bag -> shoe needs a harder pull than shoe -> bag), and the texture and print losses, which may too. Every entry of the
-    returned dict is logged to TensorBoard.
+    (bag -> shoe needs a harder pull than shoe -> bag), and the texture and print losses, which may too. Every
+    entry of the returned dict is logged to TensorBoard.
     """
     terms, colour_weights, texture_weights = {}, config.colour_weights(), config.direction_weights("lambda_texture")
-    print_weights = config.direction_weights("lambda_print")
+    print_weights, fm_shares = config.direction_weights("lambda_print"), config.direction_weights("feature_matching")
     for name, direction in cycle.items():
         terms[f"recon_loss_{name}"] = mse(direction.round_trip, direction.source)
         terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
-        share = config.direction_weights("feature_matching")[name]
+        share = fm_shares[name]
         if share:
             terms[f"fm_loss_{name}"] = feature_matching_loss(direction.real_features, direction.fake_features)
             adversarial = (1.0 - share) * adversarial + share * terms[f"fm_loss_{name}"]
