@@ -68,7 +68,8 @@ def test_demo_flag_draws_its_dataset_and_trains_with_its_preset(flags, dataset, 
             ".complete", ".drawn", "dataset.json", "labels.json", "trainA", "trainB", "valA", "valB"]
         config = TrainConfig.create(**options)
         assert (config.recipe, config.gan_curriculum, config.gf, config.batch_size) == ("colour", 0, 32, 16)
-        assert config.colour_weights() == {"a2b": 10.0, "b2a": 10.0}  # the demo's, not the recipe's 30 and 10
+        # the demo's colour weights, not the recipe's 30 and 10
+        assert config.direction_weights("lambda_colour") == {"a2b": 10.0, "b2a": 10.0}
         assert config.lambda_identity == presets.RECIPES["colour"]["lambda_identity"] > 0
 
 

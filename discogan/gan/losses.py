@@ -8,6 +8,7 @@ import numpy as np
 from discogan.gan.networks import build_print_encoder
 from discogan.gan.objects import object_ink, object_interior, object_patches, on_white_page
 from discogan.gan.ops import pool2d, weighted_moments
+from discogan.options.config import PER_DIRECTION
 from discogan.runtime.tf_compat import tf
 
 
@@ -159,12 +160,14 @@ def generator_losses(cycle, config, lambda_l2):
     (bag -> shoe needs a harder pull than shoe -> bag), and the texture and print losses, which may too. Every
     entry of the returned dict is logged to TensorBoard.
     """
-    terms, colour_weights, texture_weights = {}, config.colour_weights(), config.direction_weights("lambda_texture")
-    print_weights, fm_shares = config.direction_weights("lambda_print"), config.direction_weights("feature_matching")
+    terms, weights = {}, {flag: config.direction_weights(flag) for flag in PER_DIRECTION}
+    input_terms = {  # what of its input a translation keeps: each term's weight is its flag lambda_{term}
+        "colour": lambda source, translated: colour_loss(source, translated, config.colour_chroma),
+        "texture": texture_loss, "print": lambda source, translated: print_loss(source, translated, config.df)}
     for name, direction in cycle.items():
         terms[f"recon_loss_{name}"] = mse(direction.round_trip, direction.source)
         terms[f"gan_loss_{name}"] = adversarial = binary_cross_entropy_loss(logits=direction.fake_logits, labels=1.0)
-        share = fm_shares[name]
+        share = weights["feature_matching"][name]
         if share:
             terms[f"fm_loss_{name}"] = feature_matching_loss(direction.real_features, direction.fake_features)
             adversarial = (1.0 - share) * adversarial + share * terms[f"fm_loss_{name}"]
@@ -173,15 +176,11 @@ def generator_losses(cycle, config, lambda_l2):
             terms[f"identity_loss_{name}"] = tf.reduce_mean(tf.abs(direction.generator(direction.target)
                                                                    - direction.target))
             total += config.lambda_identity * terms[f"identity_loss_{name}"]
-        if colour_weights[name]:
-            terms[f"colour_loss_{name}"] = colour_loss(direction.source, direction.translated, config.colour_chroma)
-            total += colour_weights[name] * terms[f"colour_loss_{name}"]
-        if texture_weights[name]:
-            terms[f"texture_loss_{name}"] = texture_loss(direction.source, direction.translated)
-            total += texture_weights[name] * terms[f"texture_loss_{name}"]
-        if print_weights[name]:
-            terms[f"print_loss_{name}"] = print_loss(direction.source, direction.translated, config.df)
-            total += print_weights[name] * terms[f"print_loss_{name}"]
+        for term, loss in input_terms.items():
+            weight = weights[f"lambda_{term}"][name]
+            if weight:
+                terms[f"{term}_loss_{name}"] = loss(direction.source, direction.translated)
+                total += weight * terms[f"{term}_loss_{name}"]
         terms[f"g_loss_{name}"] = total
     terms["g_loss"] = terms["g_loss_a2b"] + terms["g_loss_b2a"]
     return terms

@@ -152,10 +152,6 @@ class TrainConfig:
             raise ValueError(f"--{flag} takes one weight or two (A -> B, B -> A), got {weights!r}")
         return dict(zip(("a2b", "b2a"), pair))
 
-    def colour_weights(self):
-        """{"a2b": weight, "b2a": weight} of the colour loss."""
-        return self.direction_weights("lambda_colour")
-
     @classmethod
     def create(cls, recipe="book", **flags):
         """The defaults, overlaid with the recipe's values, overlaid with the explicit flags (an unknown recipe is
