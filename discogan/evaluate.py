@@ -24,7 +24,7 @@ def evaluate(checkpoint_dir, dataset_dir, split="val", output=None, limit=None, 
       batch_size: images per generator run.
       sketch_domain: which domain holds sketches for edge F1: auto (as the run's dataset.json records, else
         detected), A, B or none.
-      seed: seed of the untrained reference network and of the SWD projections.
+      seed: seed of the untrained reference network, the SWD projections and the judges' training.
     """
     if limit is not None:
         check_whole("limit", limit)
