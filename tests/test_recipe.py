@@ -32,6 +32,8 @@ def test_book_defaults_are_unchanged_and_explicit_flags_beat_the_recipe():
 @pytest.mark.parametrize("flags,named", [({"recipe": "paper"}, "--recipe"),
                                          ({"feature_matching": 1.5}, "--feature_matching"),
                                          ({"feature_matching": (0.9, 1.5)}, "--feature_matching"),
+                                         ({"feature_matching": "half"}, "--feature_matching"),
+                                         ({"feature_matching": (0.9, None)}, "--feature_matching"),
                                          ({"update_interval": 0}, "--update_interval"),
                                          ({"weight_decay": -1.0}, "--weight_decay"), ({"colour": 1}, "--colour"),
                                          ({"colour_chroma": -1.0}, "--colour_chroma"), ({"flip": "no"}, "--flip"),

@@ -140,7 +140,8 @@ class TrainConfig:
                 raise ValueError(f"--{flag} must be a number {bound}{holds}, got {value!r}")
         if not (isinstance(self.ema_decay, (int, float)) and 0.0 <= self.ema_decay < 1.0):
             raise ValueError(f"--ema_decay must lie in [0, 1), e.g. 0.999 (0: off), got {self.ema_decay!r}")
-        if not all(0.0 <= share <= 1.0 for share in self.direction_weights("feature_matching").values()):
+        if not all(isinstance(share, (int, float)) and 0.0 <= share <= 1.0
+                   for share in self.direction_weights("feature_matching").values()):
             raise ValueError(f"--feature_matching must lie in [0, 1], got {self.feature_matching!r}")
 
     def direction_weights(self, flag):
