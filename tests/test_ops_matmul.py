@@ -105,9 +105,11 @@ def test_only_the_image_side_works_on_2x2_pixel_blocks():
 
 
 @pytest.mark.parametrize("kind, window, stride, padding, channels", [
-    ("max", 5, 1, "SAME", 1), ("max", 9, 1, "VALID", 1), ("avg", 16, 4, "VALID", 3), ("avg", 2, 2, "VALID", 1)])
+    ("max", 5, 1, "SAME", 1), ("max", 9, 1, "VALID", 1), ("avg", 16, 4, "VALID", 3), ("avg", 2, 2, "VALID", 1),
+    ("avg", 15, 1, "SAME", 1), ("max", 11, 1, "SAME", 3)])
 def test_pools_with_the_batch_folded_into_the_channels_are_each_images_own(kind, window, stride, padding, channels):
-    """Each image pooled alone, whatever the batch size (a dynamic one too): no image's pixels reach another's."""
+    """Each image pooled alone, whatever the batch size (a dynamic one too): no image's pixels reach another's; a
+    large stride-1 window pooled in two 1-D passes, with the same values and gradients at the borders too."""
     images = np.random.default_rng(1).standard_normal([3, 20, 20, channels]).astype(np.float32)
     graph = tf.Graph()
     with graph.as_default():
@@ -119,4 +121,4 @@ def test_pools_with_the_batch_folded_into_the_channels_are_each_images_own(kind,
             got, want, (got_grad, want_grad) = sess.run([ours, expected, grads], {x: images})
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-5, atol=1e-6)
