@@ -4,12 +4,14 @@ import pytest
 import tensorflow as tf
 
 from discogan.data.demo_data import print_texture
+from discogan.data.demo_shoes import Entry, accent, draw_palette_bag, draw_shoe
 from discogan.gan import networks
-from discogan.gan.networks import Architecture, build_discriminator, build_generator
-from discogan.gan.objects import carried_print, object_ink
+from discogan.gan.networks import Architecture, build_discriminator, build_generator, retone
+from discogan.gan.objects import carried_print, object_ink, object_tones
 from discogan.gan.ops import bilinear_conv2d, conv2d, conv2d_transpose, lrelu, resize_conv2d
 from discogan.gan.train_step import build_train_step
 from discogan.options.config import TrainConfig
+from discogan.scores.colour_metrics import OPPONENT_AXES
 
 v1 = tf.compat.v1
 
@@ -122,7 +124,7 @@ def test_a_generator_added_to_the_table_trains_by_its_bottleneck_name(monkeypatc
 
 
 def test_a_generator_name_not_in_the_table_is_refused_naming_the_flag():
-    refusal = "--bottleneck must be one of code, spatial, resize, bilinear, style, carry, got 'none'"
+    refusal = "--bottleneck must be one of code, spatial, resize, bilinear, style, carry, retone, got 'none'"
     with pytest.raises(ValueError, match=refusal):
         Architecture.of(TrainConfig(bottleneck="none"))
 
@@ -181,7 +183,7 @@ def test_bilinear_upsampling_blends_the_cells_of_the_map_where_nearest_upsamplin
     np.testing.assert_allclose(upsampled_step(bilinear_conv2d), [0, 0, 0, 0.25, 0.75, 1, 1, 1], atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["resize", "bilinear", "style", "carry"])
+@pytest.mark.parametrize("name", ["resize", "bilinear", "style", "carry", "retone"])
 def test_resize_generators_keep_the_authors_middle_and_only_style_reads_texture_statistics(name):
     with tf.Graph().as_default() as graph:
         y = build_generator(v1.placeholder(tf.float32, [2, 64, 64, 3]), "AtoB", Architecture(64, 4, 4, name))
@@ -224,6 +226,94 @@ def test_the_carried_print_is_laid_on_the_drawn_object_only_never_on_the_page_ar
     np.testing.assert_array_equal(laid[0, :, 46:], 1.0)
     np.testing.assert_allclose(laid[0, 20:44, 20:44], np.clip(carried[0, 20:44, 20:44], -1, 1), atol=1e-6)
     assert np.abs(carried[0, 20:44, 20:44]).mean() > 0.2
+
+
+def lit_bag(lower, scattered=0.0, colour=(-0.8, 0.0, 0.0)):
+    """A 64x64 white page in [-1, 1] with a bag of `colour` whose lower 40% is the tone `lower` (a shade of it:
+    plain), and a share `scattered` of its upper pixels, chosen at random, of that tone as well."""
+    image = np.ones((64, 64, 3), np.float32)
+    image[16:56, 8:56] = colour
+    upper = np.random.default_rng(0).random((24, 48)) < scattered
+    image[16:40, 8:56][upper] = lower
+    image[40:56, 8:56] = lower
+    return image
+
+
+def test_the_retone_generator_takes_any_batch_size_as_translate_and_export_feed_it():
+    images = np.stack([lit_bag([-0.9, -0.4, -0.4])] * 3)
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = v1.placeholder(tf.float32, [None, 64, 64, 3])
+        y = build_generator(x, "AtoB", Architecture(64, 4, 4, "retone"), training=False)
+        session.run(v1.global_variables_initializer())
+        translated = session.run(y, {x: images})
+    assert translated.shape == images.shape and np.abs(translated).max() <= 1.0
+
+
+def test_the_second_tones_region_is_one_area_never_scattered_pixels():
+    """A bag's darker lower part is its second tone's region, the upper part not; the same tone scattered over a
+    tenth of the upper pixels is no region, however many pixels it has."""
+    with tf.Graph().as_default(), v1.Session() as session:
+        main, second, region = session.run(object_tones(tf.constant(lit_bag([-0.9, -0.4, -0.4], 0.1)[None])))
+    np.testing.assert_allclose(main[0, 0, 0], [-0.8, 0.0, 0.0], atol=0.05)
+    np.testing.assert_allclose(second[0, 0, 0], [-0.9, -0.4, -0.4], atol=0.05)
+    assert region[0, 44:52, 14:50].min() > 0.9
+    assert region[0, 18:34, 14:50].max() < 0.1 and region[0, :12].max() == 0
+
+
+def test_retone_sets_the_drawings_second_tone_apart_as_the_inputs_keeping_its_mean_colour():
+    """A plain bag drawn with a shaded lower part, for a navy shoe with a pale blue toe cap: the lower part stands
+    apart from the upper as the toe cap from the shoe, the bag's mean colour and the page stay as drawn."""
+    shoe = np.ones((64, 64, 3), np.float32)
+    shoe[30:50, 4:60] = [-0.4, -0.2, 0.2]
+    shoe[30:50, 4:18] = [0.2, 0.3, 0.6]
+    drawing = lit_bag([-0.6, -0.3, -0.3], colour=(-0.5, 0.0, 0.0))
+    with tf.Graph().as_default(), v1.Session() as session:
+        retoned = session.run(retone(tf.constant(drawing[None]), tf.constant(shoe[None])))[0]
+    np.testing.assert_allclose(retoned[44:52, 14:50].mean((0, 1)) - retoned[18:34, 14:50].mean((0, 1)),
+                               [0.6, 0.5, 0.4], atol=0.05)
+    np.testing.assert_allclose(retoned[16:56, 8:56].mean((0, 1)), drawing[16:56, 8:56].mean((0, 1)), atol=0.02)
+    np.testing.assert_allclose(retoned[:12], drawing[:12])
+
+
+def unit_rgb(image):
+    return np.asarray(image, np.float32) / 127.5 - 1.0
+
+
+def test_the_second_colour_of_a_two_tone_bag_or_shoe_is_its_accent_and_always_of_its_hue():
+    """Shoes of every kind, black or white soled, and bags with clasps, in five colours: a two-tone object's second
+    colour lies nearer its accent than its own colour (nearly always: a pale bag's shaded band can outweigh it); a
+    plain one's is a shade of its own hue, never a black sole's, a white lace's or a clasp's grey or gold."""
+    rng = np.random.default_rng(0)
+    names = ["navy", "yellow", "red", "teal", "pink"]
+    images = [unit_rgb(draw(rng, Entry.of(name, print_name))) for name in names for print_name in ("two-tone", "solid")
+              for draw in [draw_shoe] * 6 + [draw_palette_bag] * 2]
+    with tf.Graph().as_default(), v1.Session() as session:
+        colours = (session.run(object_tones(tf.constant(np.stack(images)))[1])[:, 0, 0] + 1.0) * 127.5
+    colours = colours.reshape(len(names), 2, 8, 3)
+    own = np.array([Entry.of(name).colour for name in names], np.float32)[:, None]
+    tint = np.array([accent(Entry.of(name).colour) for name in names], np.float32)[:, None]
+    two_tone = colours[:, 0]
+    assert np.mean(np.linalg.norm(two_tone - tint, axis=-1) < np.linalg.norm(two_tone - own, axis=-1)) >= 0.95
+    chroma, own_chroma = colours[:, 1] @ OPPONENT_AXES[:, 1:], own @ OPPONENT_AXES[:, 1:]
+    along = np.sum(chroma * own_chroma, -1) / np.sum(np.square(own_chroma), -1)
+    across = np.linalg.norm(chroma - along[..., None] * own_chroma, axis=-1) / np.linalg.norm(own_chroma, axis=-1)
+    assert (along > 0.15).all() and (across < 0.1).all()
+
+
+def test_the_second_colour_passes_gradients_to_its_own_pixels_only():
+    """A round trip that misses a toe cap's colour can ask the translation for it: the second colour's gradient
+    reaches the pixels of the smaller group (the band), none of the main colour, the sole or the page."""
+    image = np.ones((1, 64, 64, 3), np.float32)
+    image[0, 16:48, 8:56] = [-0.6, -0.4, 0.4]
+    image[0, 40:48, 8:56] = [0.4, 0.5, 0.8]
+    image[0, 48:52, 8:56] = -0.85
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = tf.constant(image)
+        second = object_tones(x)[1]
+        colour, gradient = session.run([second, tf.gradients(tf.reduce_sum(second), x)[0]])
+    np.testing.assert_allclose(colour[0, 0, 0], [0.4, 0.5, 0.8], atol=1e-3)
+    moved = np.abs(gradient[0]).sum(-1) > 0
+    assert moved[42:46, 12:52].all() and not moved[:38].any() and not moved[49:].any()
 
 
 def printed_patch(side, print_name):

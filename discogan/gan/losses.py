@@ -10,6 +10,7 @@ from discogan.gan.objects import object_ink, object_interior, object_patches, on
 from discogan.gan.ops import pool2d, weighted_moments
 from discogan.options.config import PER_DIRECTION
 from discogan.runtime.tf_compat import tf
+from discogan.scores.colour_metrics import OPPONENT_AXES
 
 
 def binary_cross_entropy_loss(logits, labels):
@@ -52,11 +53,6 @@ def object_colour(images):
     """(mean, spread) of each image's object colour, [N, 3] each on the [0, 1] scale: the per-channel mean and
     standard deviation of its pixels, each weighted by its ink (object_ink)."""
     return weighted_moments((images + 1.0) / 2.0, object_ink(images))
-
-
-# An orthonormal basis of RGB: the grey axis (lightness), then two opponent axes (red-green, yellow-blue) that
-# carry the chroma. Squared differences in it equal those in RGB, so only the weights on its axes change them.
-OPPONENT_AXES = np.array([[1, 1, 1], [1, -1, 0], [1, 1, -2]], np.float32).T / np.sqrt([3, 2, 6]).astype(np.float32)
 
 
 def colour_loss(source, translated, chroma_weight=1.0):

@@ -5,8 +5,9 @@ then squeezes that through a 4x4 valid conv to a 1x1x100 code and back (`bottlen
 authors' default generator goes on from the 4x4x8gf map (`bottleneck="spatial"`); then mirrored transposed
 convs back to 64x64x3 with tanh. `resize` draws the authors' middle back with resize-convolutions, `bilinear`
 with bilinear upsampling and 3x3 convs, `style` modulates the resize decoder by the input's texture statistics,
-and `carry` lays the input's own print on the bilinear drawing where a fourth channel says. `--bottleneck` names
-the generator in GENERATORS, every builder of which takes the images, the Architecture and whether it trains.
+and `carry` lays the input's own print on the bilinear drawing where a fourth channel says, which `retone` also
+recolours where its drawing's second tone lies. `--bottleneck` names the generator in GENERATORS, every builder
+of which takes the images, the Architecture and whether it trains.
 Larger powers of two add stride-2 layers (channels capped at 8x). No layer has a bias, as in the official
 DiscoGAN networks: batch norm's beta makes one redundant, and a bias between the first conv and its leaky ReLU
 also stops TensorFlow's graph optimizer (its remapper pass fails on that pattern and skips every fusion).
@@ -15,7 +16,7 @@ import math
 from typing import NamedTuple
 
 
-from discogan.gan.objects import carried_print, filled_ink, object_cover, object_ink
+from discogan.gan.objects import carried_print, filled_ink, object_cover, object_ink, object_tones
 from discogan.gan.ops import (batch_norm, bilinear_conv2d, collect_update_ops, conv2d, conv2d_transpose, dense,
                               lrelu, pool2d, resize_conv2d, weighted_moments)
 from discogan.options.config import check_image_size
@@ -119,6 +120,25 @@ def lay_print(drawn, x):
     return tf.clip_by_value(drawing + where * carried_print(x), -1.0, 1.0)
 
 
+def retone_generator(x, architecture, training):
+    """The carry generator whose drawing's own second tone (object_tones' region: where its smaller group of
+    pixels is most of the tones around, a bag's shaded lower part) stands apart as the input's does: a two-tone
+    shoe's pale toe cap gives its bag a pale band, a plain shoe a plain bag."""
+    drawn = _from_the_middle(x, architecture, training, bilinear_conv2d, channels=4)
+    return lay_print(tf.concat([retone(drawn[..., :3], x), drawn[..., 3:]], axis=-1), x)
+
+
+def retone(drawing, x):
+    """`drawing` with its second tone's region set apart from the rest of its object as x's second colour is from
+    its main colour, the object's mean colour and shading kept: the colour loss keeps the colour, this the tones."""
+    main, second, region = object_tones(drawing)
+    x_main, x_second, _ = object_tones(x)
+    cover = object_cover(drawing)
+    share = tf.reduce_sum(region, axis=[1, 2], keepdims=True) / (
+        tf.reduce_sum(cover, axis=[1, 2], keepdims=True) + 1e-3)
+    return drawing + (region - share * cover) * ((x_second - x_main) - (second - main))
+
+
 def _texture_statistics(features, ink):
     """Each image's mean and standard deviation of every channel of `features` over its object (`ink`, closed
     over a print's pale parts, pooled to each feature's size): what its surface looks like, colour and print, not
@@ -156,7 +176,8 @@ def code_generator(x, architecture, training):
 
 # --bottleneck NAME chooses the generator: NAME -> builder(images, architecture, training), built in its scope.
 GENERATORS = {"code": code_generator, "spatial": spatial_generator, "resize": resize_generator,
-              "bilinear": bilinear_generator, "style": style_generator, "carry": carry_generator}
+              "bilinear": bilinear_generator, "style": style_generator, "carry": carry_generator,
+              "retone": retone_generator}
 
 
 def generator_builder(architecture):

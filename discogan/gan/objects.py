@@ -1,13 +1,13 @@
-"""Where a product lies on its white page: its ink, cover and interior, patches and print, and whether an image
-shows one.
+"""Where a product lies on its white page: its ink, cover and interior, patches, print and two tones, and whether
+an image shows one.
 
-The colour, texture and print terms (discogan.gan.losses) and the style and carry generators
+The colour, texture and print terms (discogan.gan.losses) and the style, carry and retone generators
 (discogan.gan.networks) read the object alone, so that they compare a bag with a shoe whatever the two shapes, and
-lay a print on the shoe, not on its page. No gradient flows through a mask.
+lay a print or a tone on the shoe, not on its page. No gradient flows through a mask.
 """
 from discogan.gan.ops import pool2d
 from discogan.runtime.tf_compat import tf
-from discogan.scores.colour_metrics import BACKGROUND_LEVEL
+from discogan.scores.colour_metrics import BACKGROUND_LEVEL, OPPONENT_AXES
 
 BORDER = 2  # pixels: the frame whose whiteness tells a product on a white page
 PAGE_LEVEL = 0.8  # the frame's mean darkest channel above which an image counts as an object on a white page
@@ -108,3 +108,60 @@ def carried_print(images):
     block = tf.concat([row, row[:, ::-1]], axis=1)
     repeats = -(-size // (2 * side))  # enough blocks to cover the image
     return tf.stop_gradient(tf.tile(block, [1, repeats, repeats, 1])[:, :size, :size])
+
+
+TONE_MARGIN = 3  # window of the erosion of the inked pixels: the outline's blend with the page is neither tone
+TONE_ROUNDS = 3  # Lloyd iterations of the two-means
+TONE_CHROMA = 0.25  # share of the object's chroma from which a pixel counts wholly as one of its tones
+SATURATED = 0.1  # chroma (unit RGB) from which an object counts wholly as coloured
+REGION_WINDOW = 15  # pixels: the second tone's region is where it is most of the tones around, one area, not specks
+REGION_SHARPNESS = 12.0  # slope of that majority's sigmoid
+
+
+def _hue_gate(unit, weights):
+    """[N, H, W, 1]: on a coloured object (its colour over `weights`), how far each pixel of `unit` ([0, 1] images)
+    has the object's hue, so that a black sole, a white lace or a gold clasp is no tone of it; 1 on a grey one."""
+    chroma = tf.tensordot(unit, OPPONENT_AXES[:, 1:], 1)
+    hue = tf.reduce_sum(weights * chroma, axis=[1, 2], keepdims=True) / (
+        tf.reduce_sum(weights, axis=[1, 2], keepdims=True) + 1e-3)
+    strength = tf.reduce_sum(tf.square(hue), -1, keepdims=True)
+    share_of_hue = tf.reduce_sum(chroma * hue, -1, keepdims=True) / (strength + 1e-6)
+    saturated = tf.minimum(tf.sqrt(strength) / SATURATED, 1.0)
+    return 1.0 - saturated + saturated * tf.clip_by_value(share_of_hue / TONE_CHROMA, 0.0, 1.0)
+
+
+def object_tones(images):
+    """([N, 1, 1, C], [N, 1, 1, C], [N, H, W, 1]): each object's main and second colour, and where the second lies.
+    The colours are the means of the larger and the smaller of two groups of its tones' pixels (two-means, started
+    from those lighter and darker than the mean): the second is a two-tone shoe's toe cap, a two-tone bag's band, a
+    shade of a plain object's own colour. Gradients reach each group's pixels, not which group a pixel is in: a
+    round trip short of its toe cap's colour asks the bag for it. The region, no gradient, is where the smaller
+    group is most of the tones within REGION_WINDOW, on the object and of its hue: one area, such as a bag's shaded
+    lower part, never scattered pixels."""
+    unit = (images + 1.0) / 2.0
+    inked = eroded(tf.minimum(object_ink(images) / INK_FULL, 1.0), TONE_MARGIN)
+    gate = tf.stop_gradient(_hue_gate(unit, inked))
+    weights = inked * gate
+    height, width, channels = (int(side) for side in images.shape[1:])
+    pixels = tf.reshape(unit, [-1, height * width, channels])  # sums over pixels as batched matmuls, fast
+
+    def mean_colour(group):
+        group = tf.reshape(group, [-1, height * width, 1])
+        return tf.matmul(group, pixels, transpose_a=True) / (tf.reduce_sum(group, axis=1, keepdims=True) + 1e-3)
+
+    def nearer_first(first, second):  # |p - first|^2 <= |p - second|^2, written linear in p
+        return tf.cast(2.0 * tf.matmul(pixels, second - first, transpose_b=True) <= tf.reduce_sum(
+            tf.square(second) - tf.square(first), -1, keepdims=True), tf.float32)
+
+    centre = mean_colour(weights)
+    lighter = nearer_first(centre + 1.0, centre - 1.0)  # lighter than the mean
+    for _ in range(TONE_ROUNDS):
+        lighter = tf.reshape(lighter, [-1, height, width, 1])
+        lighter = nearer_first(mean_colour(weights * lighter), mean_colour(weights * (1.0 - lighter)))
+    lighter = tf.reshape(lighter, [-1, height, width, 1])
+    light_share = tf.reduce_sum(weights * lighter, axis=[1, 2, 3]) / (tf.reduce_sum(weights, axis=[1, 2, 3]) + 1e-3)
+    group = tf.stop_gradient(weights * tf.where(light_share[:, None, None, None] < 0.5, lighter, 1.0 - lighter))
+    share = pool2d(group, "avg", REGION_WINDOW, 1, "SAME") / (pool2d(weights, "avg", REGION_WINDOW, 1, "SAME") + 1e-3)
+    region = tf.sigmoid((share - 0.5) * REGION_SHARPNESS) * gate * object_cover(images)
+    main, second = (tf.reshape(mean_colour(part), [-1, 1, 1, channels]) for part in (weights - group, group))
+    return main * 2.0 - 1.0, second * 2.0 - 1.0, tf.stop_gradient(region)

@@ -41,8 +41,9 @@ class TrainConfig:
                                      "authors' default: the 4x4x8gf encoder output goes on), resize (spatial drawn "
                                      "with resize-convolutions, no checkerboard), bilinear (spatial drawn with "
                                      "bilinear upsampling and 3x3 convs: no checkerboard, no grid), style (resize, "
-                                     "its decoder modulated by the input's texture statistics) or carry (bilinear, "
-                                     "laying the input's own print where a fourth channel says)")
+                                     "its decoder modulated by the input's texture statistics), carry (bilinear, "
+                                     "laying the input's own print where a fourth channel says) or retone (carry, "
+                                     "its drawing's second tone set apart from the rest as the input's)")
     lambda_l2: float = option(1.0, "weight of the reconstruction (MSE) losses")
     feature_matching: Union[float, Tuple[float, float]] = option(
         0.0, "share of feature matching in each GAN term: (1 - f) * gan + f * fm; two shares, A -> B then B -> A, "

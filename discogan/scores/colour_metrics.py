@@ -21,6 +21,9 @@ from discogan.scores.metrics import to_unit
 # A pixel is background when its darkest channel is above this ([0, 1] scale) and it touches the border through
 # such pixels: the white page of product photos. discogan.gan.losses' colour loss uses the same level.
 BACKGROUND_LEVEL = 0.9
+# An orthonormal basis of RGB: the grey axis (lightness), then two opponent axes (red-green, yellow-blue) that
+# carry the chroma. Squared differences in it equal those in RGB, so only the weights on its axes change them.
+OPPONENT_AXES = np.array([[1, 1, 1], [1, -1, 0], [1, 1, -2]], np.float32).T / np.sqrt([3, 2, 6]).astype(np.float32)
 MIN_OBJECT_SHARE = 0.01  # an image whose object is smaller than this (a blank page) is measured whole
 SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 D65_WHITE = np.array([0.95047, 1.0, 1.08883])
