@@ -129,14 +129,14 @@ def retone_generator(x, architecture, training):
 
 
 def retone(drawing, x):
-    """`drawing` with its second tone's region set apart from the rest of its object as x's second colour is from
-    its main colour, the object's mean colour and shading kept: the colour loss keeps the colour, this the tones."""
-    main, second, region = object_tones(drawing)
-    x_main, x_second, _ = object_tones(x)
-    cover = object_cover(drawing)
+    """`drawing` with its second tone's region set apart from the rest of its body as x's second colour is from
+    its main colour, the object's mean colour and shading kept and its sole, laces and clasp left as drawn: the
+    colour loss keeps the colour, this the tones."""
+    main, second, region, body = object_tones(drawing)
+    x_main, x_second = object_tones(x)[:2]
     share = tf.reduce_sum(region, axis=[1, 2], keepdims=True) / (
-        tf.reduce_sum(cover, axis=[1, 2], keepdims=True) + 1e-3)
-    return drawing + (region - share * cover) * ((x_second - x_main) - (second - main))
+        tf.reduce_sum(body, axis=[1, 2], keepdims=True) + 1e-3)
+    return drawing + (region - share * body) * ((x_second - x_main) - (second - main))
 
 
 def _texture_statistics(features, ink):

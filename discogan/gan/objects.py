@@ -131,7 +131,8 @@ def _hue_gate(unit, weights):
 
 
 def object_tones(images):
-    """([N, 1, 1, C], [N, 1, 1, C], [N, H, W, 1]): each object's main and second colour, and where the second lies.
+    """([N, 1, 1, C], [N, 1, 1, C], [N, H, W, 1], [N, H, W, 1]): each object's main and second colour, where the
+    second lies, and its body (the object's pixels of its own hue: no sole, lace or clasp).
     The colours are the means of the larger and the smaller of two groups of its tones' pixels (two-means, started
     from those lighter and darker than the mean): the second is a two-tone shoe's toe cap, a two-tone bag's band, a
     shade of a plain object's own colour. Gradients reach each group's pixels, not which group a pixel is in: a
@@ -162,6 +163,7 @@ def object_tones(images):
     light_share = tf.reduce_sum(weights * lighter, axis=[1, 2, 3]) / (tf.reduce_sum(weights, axis=[1, 2, 3]) + 1e-3)
     group = tf.stop_gradient(weights * tf.where(light_share[:, None, None, None] < 0.5, lighter, 1.0 - lighter))
     share = pool2d(group, "avg", REGION_WINDOW, 1, "SAME") / (pool2d(weights, "avg", REGION_WINDOW, 1, "SAME") + 1e-3)
-    region = tf.sigmoid((share - 0.5) * REGION_SHARPNESS) * gate * object_cover(images)
+    body = gate * object_cover(images)
+    region = tf.sigmoid((share - 0.5) * REGION_SHARPNESS) * body
     main, second = (tf.reshape(mean_colour(part), [-1, 1, 1, channels]) for part in (weights - group, group))
-    return main * 2.0 - 1.0, second * 2.0 - 1.0, tf.stop_gradient(region)
+    return main * 2.0 - 1.0, second * 2.0 - 1.0, tf.stop_gradient(region), body
