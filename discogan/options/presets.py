@@ -22,17 +22,18 @@ RECIPES["colour"] = {**RECIPES["official"], "gan_curriculum": 0, "lambda_colour"
 
 # The demos: the recipes at half width and batch 16, short enough for two CPU cores (benchmarks/README.md, "The demos").
 # The shoes demo weighs colour 10 both ways: its shoes share the bags' palette, so a stronger pull only blurs them;
-# the texture loss and the colour recipe's print loss and carry generator take each print across, DiffAugment
-# with cutout keeps the shoes as real as without them, and half feature matching for shoe -> bag draws bags with
-# handles where the authors' 0.9 drew blobs (same page).
+# the texture loss, the colour recipe's print loss and the retone generator (carry that also sets its drawing's
+# second tone apart as the input's, so a two-tone bag gives a two-tone shoe) take each print across, DiffAugment with
+# cutout keeps the shoes as real as without them, and half feature matching for shoe -> bag draws bags with handles
+# where the authors' 0.9 drew blobs (same page).
 DEMOS = {
     "sketches": {"dataset": "demo_bags", "recipe": "official", "gan_curriculum": 0, "epochs": 18, "epoch_step": 18,
                  "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
                  "seed": 0},
-    "shoes": {"dataset": "demo_shoes", "recipe": "colour", "lambda_colour": 10.0, "lambda_texture": 100.0,
-              "feature_matching": (0.9, 0.5), "diff_augment": "translation,cutout", "epochs": 30, "epoch_step": 30,
-              "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30, "eval_freq": 372, "eval_count": 100,
-              "seed": 0},
+    "shoes": {"dataset": "demo_shoes", "recipe": "colour", "bottleneck": "retone", "lambda_colour": 10.0,
+              "lambda_texture": 100.0, "feature_matching": (0.9, 0.5), "diff_augment": "translation,cutout",
+              "epochs": 30, "epoch_step": 30, "batch_size": 16, "gf": 32, "df": 32, "sample_seconds": 30,
+              "eval_freq": 372, "eval_count": 100, "seed": 0},
 }
 DEFAULT_DEMO = "sketches"  # what a bare --demo trains
 
