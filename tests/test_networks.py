@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from discogan.data.demo_data import print_texture
 from discogan.data.demo_shoes import Entry, accent, draw_palette_bag, draw_shoe
+from discogan.data.pipeline import to_model_range
 from discogan.gan import networks
 from discogan.gan.networks import Architecture, build_discriminator, build_generator, retone
 from discogan.gan.objects import carried_print, object_ink, object_tones
@@ -278,20 +279,16 @@ def test_retone_sets_the_drawings_second_tone_apart_as_the_inputs_keeping_its_me
     np.testing.assert_allclose(retoned[:6], drawing[:6])
 
 
-def unit_rgb(image):
-    return np.asarray(image, np.float32) / 127.5 - 1.0
-
-
 def test_the_second_colour_of_a_two_tone_bag_or_shoe_is_its_accent_and_always_of_its_hue():
     """Shoes of every kind, black or white soled, and bags with clasps, in five colours: a two-tone object's second
     colour lies nearer its accent than its own colour (nearly always: a pale bag's shaded band can outweigh it); a
     plain one's is a shade of its own hue, never a black sole's, a white lace's or a clasp's grey or gold."""
     rng = np.random.default_rng(0)
     names = ["navy", "yellow", "red", "teal", "pink"]
-    images = [unit_rgb(draw(rng, Entry.of(name, print_name))) for name in names for print_name in ("two-tone", "solid")
+    images = [draw(rng, Entry.of(name, print_name)) for name in names for print_name in ("two-tone", "solid")
               for draw in [draw_shoe] * 6 + [draw_palette_bag] * 2]
     with tf.Graph().as_default(), v1.Session() as session:
-        colours = (session.run(object_tones(tf.constant(np.stack(images)))[1])[:, 0, 0] + 1.0) * 127.5
+        colours = (session.run(object_tones(to_model_range(np.stack(images)))[1])[:, 0, 0] + 1.0) * 127.5
     colours = colours.reshape(len(names), 2, 8, 3)
     own = np.array([Entry.of(name).colour for name in names], np.float32)[:, None]
     tint = np.array([accent(Entry.of(name).colour) for name in names], np.float32)[:, None]
