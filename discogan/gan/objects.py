@@ -5,7 +5,7 @@ The colour, texture and print terms (discogan.gan.losses) and the style, carry a
 (discogan.gan.networks) read the object alone, so that they compare a bag with a shoe whatever the two shapes, and
 lay a print or a tone on the shoe, not on its page. No gradient flows through a mask.
 """
-from discogan.gan.ops import pool2d
+from discogan.gan.ops import pool2d, weighted_mean
 from discogan.runtime.tf_compat import tf
 from discogan.scores.colour_metrics import BACKGROUND_LEVEL, OPPONENT_AXES
 
@@ -122,8 +122,7 @@ def _hue_gate(unit, weights):
     """[N, H, W, 1]: on a coloured object (its colour over `weights`), how far each pixel of `unit` ([0, 1] images)
     has the object's hue, so that a black sole, a white lace or a gold clasp is no tone of it; 1 on a grey one."""
     chroma = tf.tensordot(unit, OPPONENT_AXES[:, 1:], 1)
-    hue = tf.reduce_sum(weights * chroma, axis=[1, 2], keepdims=True) / (
-        tf.reduce_sum(weights, axis=[1, 2], keepdims=True) + 1e-3)
+    hue = weighted_mean(chroma, weights)[:, None, None, :]
     strength = tf.reduce_sum(tf.square(hue), -1, keepdims=True)
     share_of_hue = tf.reduce_sum(chroma * hue, -1, keepdims=True) / (strength + 1e-6)
     saturated = tf.minimum(tf.sqrt(strength) / SATURATED, 1.0)

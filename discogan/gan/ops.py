@@ -91,13 +91,17 @@ def pool2d(x, kind, window, stride, padding):
     return tf.transpose(tf.reshape(folded, [int(folded.shape[1]), int(folded.shape[2]), -1, channels]), [2, 0, 1, 3])
 
 
+def weighted_mean(values, weights):
+    """[N, C]: the mean of each image's channels of `values` [N, H, W, C], each pixel weighted by `weights`
+    [N, H, W, 1]; an image of no weight gives 0, not a division by zero."""
+    return tf.reduce_sum(weights * values, axis=[1, 2]) / (tf.reduce_sum(weights, axis=[1, 2]) + 1e-3)
+
+
 def weighted_moments(values, weights):
     """(mean, standard deviation) of each image's channels of `values` [N, H, W, C] over its area, each pixel
     weighted by `weights` [N, H, W, 1]; [N, C] each."""
-    total = tf.reduce_sum(weights, axis=[1, 2]) + 1e-3
-    mean = tf.reduce_sum(weights * values, axis=[1, 2]) / total
-    variance = tf.reduce_sum(weights * tf.square(values - mean[:, None, None, :]), axis=[1, 2]) / total
-    return mean, tf.sqrt(variance + 1e-6)
+    mean = weighted_mean(values, weights)
+    return mean, tf.sqrt(weighted_mean(tf.square(values - mean[:, None, None, :]), weights) + 1e-6)
 
 
 # Nearest-neighbour upsampling then a 3x3 conv equals a 4x4 stride-2 transposed conv whose taps are tied: an
