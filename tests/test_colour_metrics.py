@@ -44,7 +44,7 @@ def test_a_translation_that_keeps_colour_in_another_shape_scores_like_the_identi
     assert scores["colour_r1"] == 1.0
     assert scores["chroma_gain"] == pytest.approx(1.0, abs=0.02)
     assert colour_scores(bags, bags) == {**dict.fromkeys(KEYS[:2], 0.0), "colour_r1": 1.0, "chroma_gain": 1.0,
-                                          "palette_ratio": 0.0, "texture_ratio": 0.0}
+                                          "palette_ratio": 0.0, "texture_ratio": 0.0, "texture_gain": 1.0}
 
 
 def test_a_translation_that_ignores_colour_scores_about_one_and_r1_at_chance():
@@ -72,6 +72,17 @@ def test_texture_tells_a_striped_object_from_a_plain_one():
                                                  objects(COLOURS[:3], wide=True, stripes=(10, 10, 10))]))
     lost = colour_scores(inputs, np.concatenate([objects(COLOURS[:3], wide=True)] * 2))
     assert kept["texture_ratio"] < 0.3 < lost["texture_ratio"]
+
+
+def test_texture_gain_tells_blurred_and_speckled_translations_from_kept_ones():
+    """Grey objects' dark stripes drawn fainter read as a gain below 1 (a blur), drawn darker as one above 1
+    (speckle): what the texture ratio cannot say, since it counts both as the print lost."""
+    greys = [(level,) * 3 for level in (140, 145, 150, 160)]
+    inputs = objects(greys, stripes=(90, 90, 90))
+    kept, faint, strong = (colour_scores(inputs, objects(greys, wide=True, stripes=(level,) * 3))
+                           for level in (90, 120, 20))
+    assert kept["texture_gain"] == pytest.approx(1.0, abs=0.1)
+    assert faint["texture_gain"] < 0.7 and strong["texture_gain"] > 1.5
 
 
 def test_fewer_than_two_images_have_no_scores():

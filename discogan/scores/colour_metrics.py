@@ -28,7 +28,7 @@ MIN_OBJECT_SHARE = 0.01  # an image whose object is smaller than this (a blank p
 SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 PALETTE_BINS = ((0.0, 100.0, 4), (-64.0, 64.0, 8), (-64.0, 64.0, 8))  # L*, a*, b*: (low, high, bins)
-KEYS = ("colour_ratio", "hue_ratio", "colour_r1", "chroma_gain", "palette_ratio", "texture_ratio")
+KEYS = ("colour_ratio", "hue_ratio", "colour_r1", "chroma_gain", "palette_ratio", "texture_ratio", "texture_gain")
 
 
 def object_masks(images, level=BACKGROUND_LEVEL):
@@ -131,4 +131,5 @@ def colour_scores(inputs, translations):
         "chroma_gain": chroma_gain(colours_in, colours_out),
         "palette_ratio": own_vs_others(palette_distances),
         "texture_ratio": own_vs_others(np.abs(energies_in[:, None] - energies_out[None])),
+        "texture_gain": float(np.exp(np.mean(energies_out - energies_in))),
     }
