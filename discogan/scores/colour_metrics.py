@@ -11,6 +11,8 @@ translation is compared with its own input and with every other input of the spl
 - *r@1*: share of translations whose nearest input, by mean colour, is their own input; chance is 1 / N.
 - *chroma gain*: how much of the inputs' spread of hue and saturation the translations keep: 1 as vivid as
   their inputs, 0.5 a pink bag gives a shoe half as pink, 0 one colour for all.
+- *texture gain*: how textured the translations are against their inputs (geometric mean of the energies'
+  ratios): below 1 blurred, above 1 speckled; the texture ratio counts either as the print lost.
 
 Numpy only, like discogan/scores/metrics.py; images are uint8 or floats in [0, 1].
 """
